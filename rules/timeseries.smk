@@ -1,0 +1,50 @@
+# Stage 1: raw data -> one cleaned, validated parcellated time series per subject.
+
+
+rule download_fmri:
+    output:
+        data="results/downloads/fmri/sub-{subject}/{filename}",
+    params:
+        url=lambda wildcards: manifest_entry(wildcards, "url"),
+        sha256=lambda wildcards: manifest_entry(wildcards, "sha256"),
+        retries=config["fmri"]["download"]["retries"],
+        timeout_s=config["fmri"]["download"]["timeout_s"],
+    log:
+        "logs/download_fmri/sub-{subject}/{filename}.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    retries: 1
+    conda:
+        "../envs/fmri.yaml"
+    script:
+        "../workflow_scripts/download_fmri.py"
+
+
+rule timeseries:
+    input:
+        unpack(timeseries_inputs),
+    output:
+        table="results/fmri/sub-{subject}/timeseries.tsv",
+        meta="results/fmri/sub-{subject}/timeseries.json",
+    params:
+        source=SOURCE,
+        tr=timeseries_tr,
+        clean=config["fmri"]["clean"],
+        min_volumes=config["fmri"]["min_volumes"],
+        bids=config["fmri"]["bids"],
+        mat_key=lambda wildcards: manifest_entry(wildcards, "key") if SOURCE == "download" else None,
+        labels=lambda wildcards: manifest_entry(wildcards, "labels") if SOURCE == "download" else None,
+    log:
+        "logs/timeseries/sub-{subject}.log",
+    benchmark:
+        "benchmarks/timeseries/sub-{subject}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/fmri.yaml"
+    script:
+        "../workflow_scripts/timeseries.py"

@@ -1,0 +1,1 @@
+"""fMRI stages: parcellated time series, connectivity, gradients and timescales."""

@@ -1,0 +1,32 @@
+"""Glue between Snakemake's ``snakemake`` object and the library: logging and error reporting."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def run_rule(snakemake: Any, main: Callable[[Any], None]) -> None:
+    """Run ``main(snakemake)`` with logging to the rule's log file; log any error, then exit 1.
+
+    The error's message (which names the file, field and fix) is written to the log and to
+    stderr, so it shows in Snakemake's own output as well as in ``logs/``.
+    """
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if len(snakemake.log) > 0:
+        handlers.append(logging.FileHandler(snakemake.log[0], mode="w"))
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)
+    logging.captureWarnings(True)
+    log = logging.getLogger(f"rule.{snakemake.rule}")
+    log.info("start %s wildcards=%s threads=%s", snakemake.rule, dict(snakemake.wildcards), snakemake.threads)
+    try:
+        main(snakemake)
+    except Exception as error:
+        log.error("%s failed: %s", snakemake.rule, error)
+        logging.shutdown()
+        raise SystemExit(1) from error
+    log.info("done %s", snakemake.rule)

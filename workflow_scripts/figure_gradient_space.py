@@ -1,0 +1,22 @@
+"""Rule figure_gradient_space: subjects' regions in G1-G2 space coloured by timescale."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+
+import pandas as pd  # noqa: E402
+
+from brainrnn.fmri.figures import gradient_space_figure  # noqa: E402
+from brainrnn.plotting import apply_style, save_figure  # noqa: E402
+from brainrnn.workflow import run_rule  # noqa: E402
+
+
+def main(smk):
+    apply_style(smk.params.style["font_size"])
+    subjects = smk.params.subjects
+    gradients = {s: pd.read_csv(p, sep="\t", index_col="region") for s, p in zip(subjects, smk.input.gradients)}
+    taus = {s: pd.read_csv(p, sep="\t", index_col="region") for s, p in zip(subjects, smk.input.timescales)}
+    figure = gradient_space_figure(gradients, taus, dict(zip(subjects, smk.params.groups)))
+    save_figure(figure, smk.output.png, smk.output.pdf, dpi=smk.params.style["dpi"])
+
+
+run_rule(snakemake, main)  # noqa: F821

@@ -1,0 +1,30 @@
+"""Rule timescale_gradient: per subject Spearman rho of tau with gradient extremity and with G1."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+
+import pandas as pd  # noqa: E402
+
+from brainrnn.errors import InputError  # noqa: E402
+from brainrnn.fmri.gradients import check_gradients  # noqa: E402
+from brainrnn.fmri.timescales import timescale_gradient_relation  # noqa: E402
+from brainrnn.io import write_table  # noqa: E402
+from brainrnn.workflow import run_rule  # noqa: E402
+
+
+def main(smk):
+    rows = []
+    for subject, group, tau_path, grad_path in zip(smk.params.subjects, smk.params.groups,
+                                                   smk.input.timescales, smk.input.gradients):
+        gradients = pd.read_csv(grad_path, sep="\t", index_col="region")
+        check_gradients(gradients, file=grad_path, subject=subject)
+        tau = pd.read_csv(tau_path, sep="\t", index_col="region")
+        if set(tau.index) != set(gradients.index):
+            raise InputError("timescale and gradient tables list different regions.", file=tau_path,
+                             subject=subject, field="region", fix="rerun both from the same time series.")
+        relation = timescale_gradient_relation(tau.loc[gradients.index, "tau_s"], gradients["G1"])
+        rows.append({"subject": subject, "group": group, **relation})
+    write_table(pd.DataFrame(rows), smk.output.relation)
+
+
+run_rule(snakemake, main)  # noqa: F821

@@ -1,0 +1,48 @@
+"""Rule timeseries: one subject's data from the configured source -> cleaned volumes x regions table."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+
+import logging  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from brainrnn.errors import InputError  # noqa: E402
+from brainrnn.fmri import bids, timeseries as ts  # noqa: E402
+from brainrnn.io import write_json, write_table  # noqa: E402
+from brainrnn.workflow import run_rule  # noqa: E402
+
+
+def main(smk):
+    subject, source = smk.wildcards.subject, smk.params.source
+    cleaning = ts.CleaningOptions.from_config(smk.params.clean)
+    if source == "bids":
+        settings = smk.params.bids
+        frame, tr = bids.parcellate_subject(
+            derivatives=settings["derivatives"], subject=subject, task=settings["task"], space=settings["space"],
+            atlas=smk.input.atlas, atlas_labels=settings["atlas_labels"], confounds=settings["confounds"],
+            cleaning=cleaning, resample_atlas=settings["resample_atlas"])
+        ts.validate_timeseries(frame, subject=subject, file=smk.input.atlas, min_volumes=smk.params.min_volumes)
+    else:
+        tr = smk.params.tr
+        if source == "demo":
+            frame = ts.load_demo_subject(subject)
+        else:
+            frame = ts.read_table(smk.input.data, subject, key=smk.params.mat_key)
+            if smk.params.labels:
+                names = pd.read_csv(smk.params.labels, sep="\t")["name"].astype(str).tolist()
+                if len(names) != frame.shape[1]:
+                    raise InputError(f"{len(names)} region names for {frame.shape[1]} regions.",
+                                     file=smk.params.labels, subject=subject, field="labels",
+                                     fix="give one name per region column, in order.")
+                frame.columns = names
+        ts.validate_timeseries(frame, subject=subject, file=smk.input.data, min_volumes=smk.params.min_volumes)
+        frame = ts.clean_timeseries(frame, tr, cleaning)
+    logging.getLogger(__name__).info("sub-%s: %d volumes x %d regions, TR %.3f s (source %s)",
+                                     subject, frame.shape[0], frame.shape[1], tr, source)
+    write_table(frame, smk.output.table)
+    write_json({"subject": subject, "source": source, "tr_s": tr, "n_volumes": frame.shape[0],
+                "n_regions": frame.shape[1], "cleaning": dict(smk.params.clean)}, smk.output.meta)
+
+
+run_rule(snakemake, main)  # noqa: F821
