@@ -24,7 +24,7 @@ AFFINE_TOLERANCE_MM = 1e-3
 def find_runs(derivatives: str | Path, subject: str, task: str, space: str | None) -> list[Path]:
     """Preprocessed BOLD runs of one subject (any session), sorted by name."""
     root = Path(derivatives) / f"sub-{subject}"
-    space_part = f"*_space-{space}_" if space else "*"
+    space_part = f"*space-{space}_" if space else ""
     pattern = f"sub-{subject}_*task-{task}_{space_part}*desc-preproc_bold.nii*"
     runs = sorted(path for path in root.rglob(pattern) if path.parent.name == "func")
     if not runs:

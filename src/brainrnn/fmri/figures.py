@@ -28,12 +28,14 @@ def gradient_space_figure(gradients: dict[str, pd.DataFrame], timescales: dict[s
         scatter = axis.scatter(grads["G1"], grads["G2"], c=tau, cmap="viridis", vmin=low, vmax=high, s=9,
                                linewidths=0)
         axis.set_title(f"sub-{subject} ({groups[subject]})")
-    for axis in axes[-1]:
-        axis.set_xlabel("G1 (sensory → association)")
-    for axis in axes[:, 0]:
-        axis.set_ylabel("G2")
     for axis in list(axes.flat)[len(subjects):]:
         axis.set_visible(False)
+    for column in range(columns):
+        bottom = axes[max(row for row in range(rows) if row * columns + column < len(subjects)), column]
+        bottom.set_xlabel("G1 (sensory → association)")
+        bottom.xaxis.set_tick_params(labelbottom=True)
+    for axis in axes[:, 0]:
+        axis.set_ylabel("G2")
     if scatter is not None:
         figure.colorbar(scatter, ax=axes, label="τ (s)", shrink=0.8)
     return figure
@@ -41,7 +43,7 @@ def gradient_space_figure(gradients: dict[str, pd.DataFrame], timescales: dict[s
 
 def spread_figure(spread: pd.DataFrame) -> Figure:
     """G1 range and dispersion per subject, grouped, with the group means."""
-    measures = [("g1_range", "G1 range"), ("dispersion", "dispersion (G1–G3)"),
+    measures = [("g1_range", "G1 range"), ("dispersion", "dispersion in gradient space"),
                 ("explained_G1", "eigenvalue share of G1")]
     groups = sorted(spread["group"].unique())
     figure, axes = plt.subplots(1, len(measures), figsize=(2.0 * len(measures) + 0.5, 2.2))

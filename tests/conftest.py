@@ -1,0 +1,52 @@
+"""Shared fixtures: the project root and a runner for Snakemake in a scratch folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+def make_workdir(path: Path, config_overrides: dict | None = None, subjects: str | None = None) -> Path:
+    """A scratch working directory with the project's config and resources, for one Snakemake run."""
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(ROOT / "config", path / "config", dirs_exist_ok=True)
+    if not (path / "resources").exists():
+        (path / "resources").symlink_to(ROOT / "resources")
+    if subjects is not None:
+        (path / "config" / "subjects.tsv").write_text(subjects)
+    if config_overrides:
+        config = yaml.safe_load((path / "config" / "config.yaml").read_text())
+        _merge(config, config_overrides)
+        (path / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def _merge(base: dict, update: dict) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def run_snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the project's Snakefile with ``workdir`` as working directory; stdout and stderr merged."""
+    command = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+               "--cores", "2", *args]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                          env=env, cwd=workdir)

@@ -1,0 +1,311 @@
+"""Parcellation of fMRIPrep-style derivatives: signal recovery, run handling and input errors.
+
+Every test builds a tiny synthetic derivatives folder (8x8x8 voxels) in ``tmp_path`` in which a
+known, distinct random signal is planted in each atlas region, so the extracted series can be
+checked against the truth.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+from brainrnn.errors import InputError
+from brainrnn.fmri.bids import find_runs, parcellate_subject
+from brainrnn.fmri.timeseries import CleaningOptions
+
+SUBJECT = "01"
+TASK = "rest"
+SPACE = "MNI152NLin2009cAsym"
+SHAPE = (8, 8, 8)
+N_VOLUMES = 200
+TR = 2.0
+AFFINE = np.diag([2.0, 2.0, 2.0, 1.0])
+CLEANING = CleaningOptions(detrend=True, standardize="zscore_sample")
+
+# Label values on purpose not 1..n, and the label table on purpose not in value order:
+# the output columns must follow the label values, not the table's row order.
+LABELS = {1: "visual", 3: "motor", 4: "parietal", 7: "frontal"}
+LABEL_ORDER = [LABELS[value] for value in sorted(LABELS)]
+
+
+def _region_masks() -> dict[int, np.ndarray]:
+    """Four 4x4x6 blocks (x/y quadrants, z 0..5); the top two z slices stay background."""
+    masks = {}
+    for value, (xs, ys) in zip(sorted(LABELS), [(slice(0, 4), slice(0, 4)), (slice(4, 8), slice(0, 4)),
+                                                 (slice(0, 4), slice(4, 8)), (slice(4, 8), slice(4, 8))]):
+        mask = np.zeros(SHAPE, dtype=bool)
+        mask[xs, ys, 0:6] = True
+        masks[value] = mask
+    return masks
+
+
+@dataclass
+class Derivatives:
+    root: Path
+    atlas: Path
+    labels: Path
+    runs: list[Path] = field(default_factory=list)
+    signals: list[np.ndarray] = field(default_factory=list)  # per run: volumes x regions (label order)
+
+    def parcellate(self, **overrides):
+        arguments = dict(derivatives=self.root, subject=SUBJECT, task=TASK, space=SPACE, atlas=self.atlas,
+                         atlas_labels=self.labels, confounds=[], cleaning=CLEANING, resample_atlas=False)
+        arguments.update(overrides)
+        return parcellate_subject(**arguments)
+
+
+def write_atlas(path: Path, *, shape=SHAPE, affine=AFFINE) -> Path:
+    full = np.zeros(SHAPE, dtype=np.int16)
+    for value, mask in _region_masks().items():
+        full[mask] = value
+    data = full[tuple(slice(0, n) for n in shape)]  # a smaller grid is a crop of the full atlas
+    nib.save(nib.Nifti1Image(np.ascontiguousarray(data), affine), path)
+    return path
+
+
+def write_labels(path: Path) -> Path:
+    rows = sorted(LABELS.items(), key=lambda item: item[1])  # alphabetical, not by value
+    pd.DataFrame(rows, columns=["index", "name"]).to_csv(path, sep="\t", index=False)
+    return path
+
+
+def write_run(func: Path, rng: np.random.Generator, *, run: str | None, sidecar_tr: float | None = TR,
+              header_tr: float = TR, n_volumes: int = N_VOLUMES) -> tuple[Path, np.ndarray]:
+    """One preprocessed run with a planted signal per region, its sidecar and its confounds table."""
+    entities = f"sub-{SUBJECT}_task-{TASK}" + (f"_run-{run}" if run else "")
+    bold = func / f"{entities}_space-{SPACE}_desc-preproc_bold.nii.gz"
+    signals = rng.standard_normal((n_volumes, len(LABELS)))
+    data = 100.0 + rng.standard_normal(SHAPE + (n_volumes,))  # independent voxel noise everywhere
+    for column, mask in enumerate(_region_masks()[value] for value in sorted(LABELS)):
+        data[mask] += 3.0 * signals[:, column]
+    data += np.linspace(0.0, 5.0, n_volumes)  # a linear drift that detrending must remove
+    image = nib.Nifti1Image(data.astype(np.float32), AFFINE)
+    image.header.set_zooms((2.0, 2.0, 2.0, header_tr))
+    nib.save(image, bold)
+    if sidecar_tr is not None:
+        bold.with_name(bold.name.replace(".nii.gz", ".json")).write_text(json.dumps({"RepetitionTime": sidecar_tr}))
+    confounds = pd.DataFrame({
+        "trans_x": rng.standard_normal(n_volumes),
+        "csf": rng.standard_normal(n_volumes),
+        "trans_x_derivative1": rng.standard_normal(n_volumes),
+    })
+    table = confounds.astype(object)
+    table.loc[0, "trans_x_derivative1"] = "n/a"  # fMRIPrep writes n/a in the first row of derivatives
+    table.to_csv(func / f"{entities}_desc-confounds_timeseries.tsv", sep="\t", index=False)
+    return bold, signals
+
+
+def make_derivatives(tmp_path: Path, *, runs=(None,), seed: int = 0, **run_options) -> Derivatives:
+    root = tmp_path / "derivatives"
+    func = root / f"sub-{SUBJECT}" / "func"
+    func.mkdir(parents=True)
+    made = Derivatives(root=root, atlas=write_atlas(tmp_path / "atlas.nii.gz"),
+                       labels=write_labels(tmp_path / "atlas_labels.tsv"))
+    rng = np.random.default_rng(seed)
+    for run in runs:
+        bold, signals = write_run(func, rng, run=run, **run_options)
+        made.runs.append(bold)
+        made.signals.append(signals)
+    return made
+
+
+@pytest.fixture
+def derivatives(tmp_path: Path) -> Derivatives:
+    return make_derivatives(tmp_path)
+
+
+def correlations(series: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    return np.array([np.corrcoef(series[:, i], truth[:, i])[0, 1] for i in range(truth.shape[1])])
+
+
+def assert_input_error(error: pytest.ExceptionInfo, file: Path) -> str:
+    message = str(error.value)
+    assert file.name in message, message
+    assert "Fix:" in message, message
+    return message
+
+
+# --- recovery -------------------------------------------------------------------------------------
+
+def test_planted_signals_are_recovered(derivatives: Derivatives) -> None:
+    series, tr = derivatives.parcellate()
+    assert tr == TR
+    assert series.shape == (N_VOLUMES, len(LABELS))
+    assert list(series.columns) == LABEL_ORDER
+    r = correlations(series.to_numpy(), derivatives.signals[0])
+    assert np.all(r > 0.9), r
+    # Each region matches its own signal, not another region's.
+    cross = np.corrcoef(series.to_numpy().T, derivatives.signals[0].T)[:len(LABELS), len(LABELS):]
+    assert np.all(np.argmax(np.abs(cross), axis=1) == np.arange(len(LABELS)))
+    # zscore_sample: zero mean, unit sample standard deviation per region.
+    np.testing.assert_allclose(series.mean(axis=0), 0.0, atol=1e-6)
+    np.testing.assert_allclose(series.std(axis=0, ddof=1), 1.0, rtol=1e-4)
+
+
+def test_noise_confounds_keep_the_signal(derivatives: Derivatives) -> None:
+    """Regressing out unrelated confounds (with fMRIPrep's leading n/a) leaves the regional signal."""
+    series, tr = derivatives.parcellate(confounds=["trans_x", "csf", "trans_x_derivative1"])
+    assert tr == TR
+    assert series.shape == (N_VOLUMES, len(LABELS))
+    assert np.isfinite(series.to_numpy()).all()
+    r = correlations(series.to_numpy(), derivatives.signals[0])
+    assert np.all(r > 0.9), r
+
+
+def test_confounds_are_regressed_out(tmp_path: Path) -> None:
+    """A confound equal to one region's planted signal removes that region's signal."""
+    made = make_derivatives(tmp_path)
+    table_path = made.runs[0].parent / f"sub-{SUBJECT}_task-{TASK}_desc-confounds_timeseries.tsv"
+    table = pd.read_csv(table_path, sep="\t")
+    table["csf"] = made.signals[0][:, 0]
+    table.to_csv(table_path, sep="\t", index=False)
+    series, _ = made.parcellate(confounds=["csf"])
+    r = correlations(series.to_numpy(), made.signals[0])
+    assert abs(r[0]) < 0.3, r
+    assert np.all(r[1:] > 0.9), r
+
+
+def test_without_label_table_columns_are_named_by_value(derivatives: Derivatives) -> None:
+    series, _ = derivatives.parcellate(atlas_labels=None)
+    assert list(series.columns) == [f"region-{value}" for value in sorted(LABELS)]
+
+
+def test_two_runs_are_concatenated_in_order(tmp_path: Path) -> None:
+    made = make_derivatives(tmp_path, runs=("1", "2"))
+    series, tr = made.parcellate()
+    assert tr == TR
+    assert series.shape == (2 * N_VOLUMES, len(LABELS))
+    assert list(series.columns) == LABEL_ORDER
+    values = series.to_numpy()
+    assert np.all(correlations(values[:N_VOLUMES], made.signals[0]) > 0.9)
+    assert np.all(correlations(values[N_VOLUMES:], made.signals[1]) > 0.9)
+    # Each run is standardised on its own.
+    np.testing.assert_allclose(values[N_VOLUMES:].mean(axis=0), 0.0, atol=1e-6)
+
+
+def test_find_runs_with_and_without_run_entity(tmp_path: Path) -> None:
+    single = make_derivatives(tmp_path / "a")
+    assert find_runs(single.root, SUBJECT, TASK, SPACE) == single.runs
+    assert find_runs(single.root, SUBJECT, TASK, None) == single.runs
+    double = make_derivatives(tmp_path / "b", runs=("1", "2"))
+    assert find_runs(double.root, SUBJECT, TASK, SPACE) == double.runs
+    with pytest.raises(InputError):
+        find_runs(single.root, SUBJECT, TASK, "MNI152NLin6Asym")
+    with pytest.raises(InputError):
+        find_runs(single.root, SUBJECT, "motor", SPACE)
+
+
+def test_header_tr_is_used_without_sidecar(tmp_path: Path) -> None:
+    made = make_derivatives(tmp_path, sidecar_tr=None, header_tr=1.5)
+    _, tr = made.parcellate()
+    assert tr == 1.5
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+def test_unreadable_nifti(derivatives: Derivatives) -> None:
+    bold = derivatives.runs[0]
+    bold.write_bytes(b"this is not a NIfTI file\x00\x01\x02" * 50)
+    with pytest.raises(InputError) as error:
+        derivatives.parcellate()
+    assert "unreadable" in assert_input_error(error, bold)
+
+
+def test_atlas_with_other_shape(derivatives: Derivatives, tmp_path: Path) -> None:
+    atlas = write_atlas(tmp_path / "atlas_small.nii.gz", shape=(6, 6, 6))
+    with pytest.raises(InputError) as error:
+        derivatives.parcellate(atlas=atlas)
+    assert "(6, 6, 6)" in assert_input_error(error, atlas)
+
+
+def test_atlas_with_shifted_affine(derivatives: Derivatives, tmp_path: Path) -> None:
+    shifted = AFFINE.copy()
+    shifted[0, 3] = 2.0  # one voxel along x
+    atlas = write_atlas(tmp_path / "atlas_shifted.nii.gz", affine=shifted)
+    with pytest.raises(InputError) as error:
+        derivatives.parcellate(atlas=atlas)
+    assert "resample_atlas" in assert_input_error(error, atlas)
+
+    series, tr = derivatives.parcellate(atlas=atlas, resample_atlas=True)
+    assert tr == TR
+    assert series.shape == (N_VOLUMES, len(LABELS))
+    assert list(series.columns) == LABEL_ORDER
+    # Shifted by one voxel, each region still mostly holds its own signal.
+    r = correlations(series.to_numpy(), derivatives.signals[0])
+    assert np.all(r > 0.8), r
+
+
+def test_missing_repetition_time(tmp_path: Path) -> None:
+    made = make_derivatives(tmp_path, sidecar_tr=None, header_tr=0.0)
+    with pytest.raises(InputError) as error:
+        made.parcellate()
+    assert "repetition time" in assert_input_error(error, made.runs[0])
+
+
+@pytest.mark.parametrize("bad_tr", [0.0, -1.0])
+def test_non_positive_repetition_time(tmp_path: Path, bad_tr: float) -> None:
+    made = make_derivatives(tmp_path, sidecar_tr=bad_tr)
+    sidecar = made.runs[0].with_name(made.runs[0].name.replace(".nii.gz", ".json"))
+    with pytest.raises(InputError) as error:
+        made.parcellate()
+    assert "non-positive" in assert_input_error(error, sidecar)
+
+
+def test_runs_with_different_trs(tmp_path: Path) -> None:
+    made = make_derivatives(tmp_path, runs=("1", "2"))
+    made.runs[1].with_name(made.runs[1].name.replace(".nii.gz", ".json")).write_text(
+        json.dumps({"RepetitionTime": 1.0}))
+    with pytest.raises(InputError, match="different TRs"):
+        made.parcellate()
+
+
+def test_subject_without_runs(derivatives: Derivatives) -> None:
+    (derivatives.root / "sub-02" / "func").mkdir(parents=True)
+    with pytest.raises(InputError) as error:
+        derivatives.parcellate(subject="02")
+    assert_input_error(error, derivatives.root / "sub-02")
+
+
+def test_confound_column_not_in_table(derivatives: Derivatives) -> None:
+    table = derivatives.runs[0].parent / f"sub-{SUBJECT}_task-{TASK}_desc-confounds_timeseries.tsv"
+    with pytest.raises(InputError) as error:
+        derivatives.parcellate(confounds=["trans_x", "white_matter"])
+    message = assert_input_error(error, table)
+    assert "white_matter" in message and "trans_x," not in message
+
+
+def test_missing_confounds_table(derivatives: Derivatives) -> None:
+    table = derivatives.runs[0].parent / f"sub-{SUBJECT}_task-{TASK}_desc-confounds_timeseries.tsv"
+    table.unlink()
+    with pytest.raises(InputError) as error:
+        derivatives.parcellate(confounds=["csf"])
+    assert_input_error(error, table)
+    series, _ = derivatives.parcellate(confounds=[])  # no confounds asked: the table is not needed
+    assert series.shape == (N_VOLUMES, len(LABELS))
+
+
+def test_label_table_missing_a_value(derivatives: Derivatives, tmp_path: Path) -> None:
+    labels = tmp_path / "partial_labels.tsv"
+    pd.DataFrame({"index": [1, 3, 4], "name": ["visual", "motor", "parietal"]}).to_csv(labels, sep="\t",
+                                                                                      index=False)
+    with pytest.raises(InputError) as error:
+        derivatives.parcellate(atlas_labels=labels)
+    assert "[7]" in assert_input_error(error, labels)
+
+
+def test_runs_in_several_spaces_need_a_space(derivatives: Derivatives) -> None:
+    other = derivatives.runs[0].with_name(derivatives.runs[0].name.replace(SPACE, "T1w"))
+    other.write_bytes(derivatives.runs[0].read_bytes())
+    with pytest.raises(InputError, match="several spaces") as error:
+        find_runs(derivatives.root, SUBJECT, TASK, None)
+    assert "Fix:" in str(error.value)
+    assert find_runs(derivatives.root, SUBJECT, TASK, "T1w") == [other]
+    series, _ = derivatives.parcellate(space=SPACE)
+    assert series.shape == (N_VOLUMES, len(LABELS))
