@@ -1,0 +1,1 @@
+"""Recurrent network models: an ensemble-native leaky rate RNN and its regularisers."""

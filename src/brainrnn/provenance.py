@@ -1,0 +1,43 @@
+"""Provenance carried by every model result: config hash, seed, package versions, git revision."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("brainrnn", "torch", "numpy", "scipy", "pandas", "brainspace", "nilearn", "snakemake")
+
+
+def config_hash(settings: Any) -> str:
+    """Short SHA-256 of a JSON-serialisable settings object (key order does not matter)."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def git_revision(folder: str | Path = Path(__file__).resolve().parent) -> str:
+    """The checked-out commit of the workflow, or 'unknown' outside a git work tree."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True,
+                                timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return result.stdout.strip()
+
+
+def provenance(settings: Any, seed: int) -> dict[str, Any]:
+    return {"config_hash": config_hash(settings), "seed": seed, "packages": package_versions(),
+            "git_revision": git_revision()}
