@@ -16,6 +16,8 @@ include: "rules/timeseries.smk"
 include: "rules/connectivity.smk"
 include: "rules/gradients.smk"
 include: "rules/timescales.smk"
+include: "rules/gradreg.smk"
+include: "rules/fixed_points.smk"
 include: "rules/figures.smk"
 
 

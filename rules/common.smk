@@ -11,6 +11,7 @@ from brainrnn.config import load_subjects, subject_tr, validate_config
 from brainrnn.download import file_name, read_manifest
 from brainrnn.errors import InputError
 from brainrnn.fmri import bids, timeseries as ts
+from brainrnn.seeding import derive_seed
 
 
 def _fail(error):
@@ -76,6 +77,13 @@ except InputError as error:
 wildcard_constraints:
     subject="[A-Za-z0-9]+",
     filename="[A-Za-z0-9_.-]+",
+    variant="[a-z0-9]+",
+    seed="[0-9]+",
+    family="[a-z]+",
+    run="(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]+",
+
+
+SEEDS = config["rnn"]["seeds"]
 
 
 def subject_group(subject):
@@ -122,8 +130,23 @@ def fmri_outputs():
     ]
 
 
-FIGURES = ["fmri_gradient_space", "fmri_spread_by_group", "fmri_timescale_extremity"]
+def gradreg_outputs(name):
+    """One file per variant x subject x seed of the gradient-regularised family."""
+    return expand("results/rnn/gradreg/{variant}/sub-{subject}/seed-{seed}/{name}",
+                  variant=config["gradreg"]["variants"], subject=SUBJECTS.index, seed=SEEDS, name=name)
+
+
+def gradreg_wildcard(name):
+    """The value of one wildcard for each file listed by gradreg_outputs, in the same order."""
+    combos = [{"variant": v, "subject": s, "seed": seed} for v in config["gradreg"]["variants"]
+              for s in SUBJECTS.index for seed in SEEDS]
+    return [combo[name] for combo in combos]
+
+
+FIGURES = ["fmri_gradient_space", "fmri_spread_by_group", "fmri_timescale_extremity",
+           "gradreg_learning", "gradreg_vs_spread", "gradreg_spectra"]
 
 
 def all_outputs():
-    return [*fmri_outputs(), *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"])]
+    return [*fmri_outputs(), "results/summary/gradreg.tsv", "results/summary/gradreg_vs_spread.tsv",
+            *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"])]

@@ -68,3 +68,72 @@ rule figure_timescale_extremity:
         "../envs/figures.yaml"
     script:
         "../workflow_scripts/figure_timescale_extremity.py"
+
+
+rule figure_gradreg_learning:
+    input:
+        histories=gradreg_outputs("history.tsv"),
+    output:
+        png=report("results/figures/gradreg_learning.png", caption="../resources/report/gradreg_learning.rst",
+                   category="Gradient-regularised RNNs"),
+        pdf="results/figures/gradreg_learning.pdf",
+    params:
+        variants=config["gradreg"]["variants"],
+        variant_of_history=gradreg_wildcard("variant"),
+        style=config["figures"],
+    log:
+        "logs/figures/gradreg_learning.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_gradreg_learning.py"
+
+
+rule figure_gradreg_vs_spread:
+    input:
+        summary="results/summary/gradreg.tsv",
+        versus_spread="results/summary/gradreg_vs_spread.tsv",
+    output:
+        png=report("results/figures/gradreg_vs_spread.png", caption="../resources/report/gradreg_vs_spread.rst",
+                   category="Gradient-regularised RNNs"),
+        pdf="results/figures/gradreg_vs_spread.pdf",
+    params:
+        variant="gradreg",
+        style=config["figures"],
+    log:
+        "logs/figures/gradreg_vs_spread.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_gradreg_vs_spread.py"
+
+
+rule figure_gradreg_spectra:
+    input:
+        points=gradreg_outputs("fixed_points.npz"),
+    output:
+        png=report("results/figures/gradreg_spectra.png", caption="../resources/report/gradreg_spectra.rst",
+                   category="Gradient-regularised RNNs"),
+        pdf="results/figures/gradreg_spectra.pdf",
+    params:
+        variants=config["gradreg"]["variants"],
+        variant_of_points=gradreg_wildcard("variant"),
+        style=config["figures"],
+    log:
+        "logs/figures/gradreg_spectra.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_gradreg_spectra.py"

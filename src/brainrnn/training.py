@@ -103,7 +103,7 @@ def train_ensemble(model: LeakyRNN, task: Task, options: TrainingOptions, member
                 if not bool(active[member]):
                     continue
                 rows.append({"member": member, "step": step, "train_loss": float(train_loss[member]),
-                             "penalty": float(regulariser[member]), "eval_loss": float(loss[member]),
+                             "penalty": float(regulariser[member].detach()), "eval_loss": float(loss[member]),
                              "eval_accuracy": float(accuracy[member])})
                 if reached[member] is None and float(accuracy[member]) >= options.criterion:
                     reached[member] = step

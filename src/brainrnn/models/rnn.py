@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
+
+from brainrnn.io import atomic_path
 
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu,
                "leaky_relu": lambda x: torch.nn.functional.leaky_relu(x, 0.01),
@@ -38,7 +41,7 @@ class RNNShape:
     dt_ms: float = 20.0
     tau_ms: float = 100.0
     rank: int | None = None
-    init_gain: float = 0.9
+    init_gain: float = 1.5
     """Recurrent weights start as N(0, g²/N): g < 1 gives decaying, g > 1 chaotic initial dynamics."""
 
     def as_dict(self) -> dict:
@@ -149,3 +152,24 @@ class LeakyRNN(nn.Module):
     def member_state_dict(self, member: int) -> dict[str, torch.Tensor]:
         """The parameters and buffers of one member, as a one-member state dict."""
         return {name: value[member:member + 1].detach().clone() for name, value in self.state_dict().items()}
+
+
+def save_member(model: LeakyRNN, member: int, path: str | Path, *, config_hash: str, meta: dict) -> None:
+    """Write one member as a self-describing file loadable with ``torch.load(weights_only=True)``."""
+    if model.bias_hook is not None:
+        raise ValueError("models with a bias hook are saved by their family's own writer")
+    state = {"state": model.member_state_dict(member), "shape": model.shape.as_dict(),
+             "config_hash": config_hash, "meta": meta}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_member(path: str | Path, *, config_hash: str | None = None) -> tuple[LeakyRNN, dict]:
+    """Rebuild a one-member model saved by :func:`save_member`; refuse corrupt or foreign files."""
+    from brainrnn.training import load_checked
+
+    saved = load_checked(Path(path), config_hash)
+    shape = RNNShape(**saved["shape"])
+    model = LeakyRNN(shape, [0])
+    model.load_state_dict(saved["state"])
+    return model, saved["meta"]
