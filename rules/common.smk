@@ -19,7 +19,7 @@ def _fail(error):
 
 
 try:
-    validate_config(config, source=", ".join(workflow.configfiles) or "config")
+    validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
 except InputError as error:
     _fail(error)
 validate(config, "../config/schemas/config.schema.yaml")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -13,12 +14,18 @@ from conftest import make_workdir, run_snakemake
 pytestmark = pytest.mark.workflow
 
 DEMO_SUBJECTS = 7
+SMALL_MODELS = {
+    "rnn": {"seeds": [0], "training": {"steps": 150, "eval_every": 25, "checkpoint_every": 50}},
+    "gradreg": {"variants": ["gradreg", "unregularised"]},
+    "fixed_points": {"n_initial": 64, "max_iters": 500, "trials": 32},
+    "summary": {"n_permutations": 200},
+}
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
-    """One real run of the default (demo) workflow in a scratch folder."""
-    workdir = make_workdir(tmp_path_factory.mktemp("demo"))
+    """One real run of the demo workflow in a scratch folder (model stages at a small budget)."""
+    workdir = make_workdir(tmp_path_factory.mktemp("demo"), SMALL_MODELS)
     result = run_snakemake(workdir)
     assert result.returncode == 0, result.stdout[-4000:]
     return workdir
@@ -115,3 +122,33 @@ def test_nan_in_a_series_fails_the_job_and_leaves_no_output(tmp_path):
     assert "non-finite values" in log and "r3" in log and "s01.tsv" in log
     folder = workdir / "results/fmri/sub-01"
     assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_gradreg_stage_outputs(demo_run):
+    summary = pd.read_csv(demo_run / "results/summary/gradreg.tsv", sep="\t", dtype={"subject": str})
+    assert len(summary) == DEMO_SUBJECTS * 2
+    assert set(summary["variant"]) == {"gradreg", "unregularised"} and set(summary["group"]) == {"control"}
+    assert summary["final_accuracy"].between(0, 1).all() and (summary["n_fixed_points"] >= 0).all()
+    assert summary["dispersion"].notna().all()
+    versus = pd.read_csv(demo_run / "results/summary/gradreg_vs_spread.tsv", sep="\t")
+    assert set(versus["variant"]) == {"gradreg", "unregularised"} and (versus["n_subjects"] == DEMO_SUBJECTS).all()
+    run = demo_run / "results/rnn/gradreg/gradreg/sub-101309/seed-0"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["provenance"]["config_hash"] and metrics["provenance"]["packages"]["torch"].startswith("2.13")
+    history = pd.read_csv(run / "history.tsv", sep="\t")
+    assert list(history["step"]) == list(range(25, 151, 25))
+    with np.load(run / "fixed_points.npz") as points:
+        assert (points["q"] < 1e-12).all() and points["eigenvalues"].shape[0] == points["states"].shape[0]
+    assert "step 150/150" in (demo_run / "logs/train_gradreg/gradreg/sub-101309.log").read_text()
+    assert not list((demo_run / "results/checkpoints").rglob("*.pt"))  # removed once the outputs are written
+    for name in ["gradreg_learning", "gradreg_vs_spread", "gradreg_spectra"]:
+        assert (demo_run / f"results/figures/{name}.pdf").stat().st_size > 5000
+
+
+def test_a_fixed_point_setting_reruns_only_the_analysis_downstream(demo_run):
+    (demo_run / "config" / "fewer_points.yaml").write_text("fixed_points:\n  n_initial: 32\n")
+    result = run_snakemake(demo_run, "--dry-run", "--quiet", "rules", "--configfiles", "config/config.yaml",
+                           "config/fewer_points.yaml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    rules = {line.split()[0] for line in result.stdout.splitlines() if line and line.split()[-1].isdigit()}
+    assert "fixed_points" in rules and "train_gradreg" not in rules and "timeseries" not in rules

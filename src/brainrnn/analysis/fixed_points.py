@@ -124,10 +124,10 @@ def find_fixed_points(step: StateMap, initial_states: np.ndarray, options: Fixed
         total = q.sum()
         total.backward()
         optimiser.step()
-        if float(total) > 0.999 * best:
+        if float(total.detach()) > 0.999 * best:
             for group in optimiser.param_groups:
                 group["lr"] = max(group["lr"] * 0.5, 1e-6)
-        best = min(best, float(total))
+        best = min(best, float(total.detach()))
     found = states.detach()
     for _ in range(options.newton_steps):
         found = _newton_step(step, found)

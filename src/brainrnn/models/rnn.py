@@ -142,8 +142,10 @@ class LeakyRNN(nn.Module):
             drive = drive + noise
         state = (torch.zeros(drive.shape[1:], dtype=drive.dtype) if initial_state is None else initial_state)
         states = []
-        for t in range(drive.shape[0]):
-            state = self.step(state, drive[t], inputs[t])
+        # unbind (not drive[t]): indexing a tensor that needs gradients allocates a full-size zero
+        # gradient per time step in the backward pass
+        for drive_t, inputs_t in zip(drive.unbind(0), inputs.unbind(0)):
+            state = self.step(state, drive_t, inputs_t)
             states.append(state)
         states_t = torch.stack(states)
         readout = torch.einsum("tebn,eno->tebo", states_t, self.readout_weight) + self.readout_bias.unsqueeze(1)
