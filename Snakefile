@@ -17,6 +17,7 @@ include: "rules/connectivity.smk"
 include: "rules/gradients.smk"
 include: "rules/timescales.smk"
 include: "rules/gradreg.smk"
+include: "rules/cbrnn.smk"
 include: "rules/fixed_points.smk"
 include: "rules/figures.smk"
 

@@ -35,7 +35,7 @@ from brainrnn.models.rnn import LeakyRNN, RNNShape
 from brainrnn.seeding import derive_seed
 from brainrnn.tasks import Task, make_task
 from brainrnn.tasks.base import stack_batches
-from brainrnn.training import TrainingOptions, _clip_per_member
+from brainrnn.training import TrainingOptions, clip_per_member
 
 TASK_SETTINGS = {"dt_ms": 40, "n_stimuli": 2}
 
@@ -104,7 +104,7 @@ def engine_stepper(task: Task, n_hidden: int, members: int, options: TrainingOpt
         loss = task.loss(outputs, batch)
         optimiser.zero_grad(set_to_none=False)
         loss.sum().backward()
-        _clip_per_member(trainable, options.clip_grad_norm)
+        clip_per_member(trainable, options.clip_grad_norm)
         optimiser.step()
 
     return step

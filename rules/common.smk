@@ -84,6 +84,8 @@ wildcard_constraints:
 
 
 SEEDS = config["rnn"]["seeds"]
+CB_SEEDS = config["cbrnn"]["seeds"]
+CB_GROUPS = ["cbrnn", "rnn", "reservoir", "interleaved"]
 
 
 def subject_group(subject):
@@ -143,10 +145,27 @@ def gradreg_wildcard(name):
     return [combo[name] for combo in combos]
 
 
+def cbrnn_outputs(name):
+    """One file per cortico-cerebellar group x seed."""
+    return expand("results/rnn/cbrnn/{group}/seed-{seed}/{name}", group=CB_GROUPS, seed=CB_SEEDS, name=name)
+
+
+def cbrnn_wildcard(name):
+    """The value of one wildcard for each file listed by cbrnn_outputs, in the same order."""
+    return [{"group": g, "seed": s}[name] for g in CB_GROUPS for s in CB_SEEDS]
+
+
 FIGURES = ["fmri_gradient_space", "fmri_spread_by_group", "fmri_timescale_extremity",
            "gradreg_learning", "gradreg_vs_spread", "gradreg_spectra"]
 
 
+CB_FIGURES = ["cbrnn_levels", "cbrnn_ablation"]
+
+
 def all_outputs():
-    return [*fmri_outputs(), "results/summary/gradreg.tsv", "results/summary/gradreg_vs_spread.tsv",
-            *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"])]
+    targets = [*fmri_outputs(), "results/summary/gradreg.tsv", "results/summary/gradreg_vs_spread.tsv",
+               *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"])]
+    if config["cbrnn"]["enabled"]:
+        targets += ["results/summary/cbrnn.tsv",
+                    *expand("results/figures/{name}.{ext}", name=CB_FIGURES, ext=["png", "pdf"])]
+    return targets

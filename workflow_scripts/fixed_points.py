@@ -23,14 +23,15 @@ def main(smk):
     options = FixedPointOptions(**{key: value for key, value in settings.items() if key in fields},
                                 seed=smk.params.seed)
     model, meta = load_member(smk.input.model)
-    analysis = analyse_epoch(model, meta["task"], meta["task_settings"], options, epoch=settings["epoch"],
+    epoch = settings["epoch"] or meta["analysis_epoch"]
+    analysis = analyse_epoch(model, meta["task"], meta["task_settings"], options, epoch=epoch,
                              trials=settings["trials"])
     found = analysis.fixed_points
     logging.getLogger(__name__).info("%d fixed points (%d stable) from %d initial states; %s energy %.3g",
-                                     found.count, int(found.is_stable.sum()), found.n_initial, settings["epoch"],
+                                     found.count, int(found.is_stable.sum()), found.n_initial, epoch,
                                      analysis.epoch_energy)
     found.save(smk.output.points, held_input=analysis.held_input, epoch_energy=analysis.epoch_energy)
-    identity = {key: meta[key] for key in ("family", "variant", "subject", "seed", "task") if key in meta}
+    identity = {key: meta[key] for key in ("family", "variant", "group", "subject", "seed", "task") if key in meta}
     write_table(pd.DataFrame([{**identity, **found.summary(), "epoch_energy": analysis.epoch_energy}]),
                 smk.output.summary)
 

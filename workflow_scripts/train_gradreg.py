@@ -31,7 +31,7 @@ def main(smk):
                                rnn=params.rnn, gradreg=params.gradreg, checkpoint=checkpoint, config_hash=digest)
     for member, metrics in enumerate(trained.metrics):
         meta = {key: metrics[key] for key in ("family", "variant", "subject", "seed", "task")}
-        meta["task_settings"] = task_settings(params.rnn)
+        meta.update(task_settings=task_settings(params.rnn), analysis_epoch="delay")
         save_member(trained.model, member, smk.output.models[member], config_hash=digest, meta=meta)
         history = trained.history[trained.history["member"] == member].drop(columns="member")
         write_table(history, smk.output.histories[member])

@@ -7,7 +7,6 @@ only when complete, so an interrupted or failing job never leaves a partial resu
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -53,15 +52,6 @@ def write_npy(array: np.ndarray, path: str | os.PathLike[str]) -> None:
             np.save(stream, array, allow_pickle=False)
 
 
-def sha256_of(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
@@ -70,3 +60,8 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__} to JSON")
+
+
+def read_region_tables(paths: list[str], subjects: list[str]) -> dict[str, pd.DataFrame]:
+    """Per-subject tables indexed by region (gradients, timescales), keyed by subject."""
+    return {subject: pd.read_csv(path, sep="\t", index_col="region") for subject, path in zip(subjects, paths)}

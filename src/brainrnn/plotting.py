@@ -7,7 +7,6 @@ the same data writes the same bytes.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import matplotlib
 
@@ -44,8 +43,3 @@ def group_colour(groups: list[str], group: str) -> str:
     """A stable colour per group (sorted order)."""
     return GROUP_COLOURS[sorted(set(groups)).index(group) % len(GROUP_COLOURS)]
 
-
-def output_paths(paths: list[str]) -> tuple[Path, Path]:
-    """Split a rule's [png, pdf] output pair."""
-    png, pdf = (Path(path) for path in paths)
-    return png, pdf

@@ -82,13 +82,13 @@ def train_ensemble(model: LeakyRNN, task: Task, options: TrainingOptions, member
         batch = stack_batches([task.sample(options.batch_size, generator) for generator in generators])
         noise = torch.stack([torch.randn(batch.inputs.shape[0], options.batch_size, model.shape.n_hidden,
                                          generator=generator) for generator in generators], dim=1)
-        outputs, _ = model(batch.inputs, noise=options.recurrent_noise * noise)
+        outputs, _ = model(batch.inputs, noise=options.recurrent_noise * noise, running=batch.running)
         task_loss = task.loss(outputs, batch)
         regulariser = penalty(model) if penalty is not None else torch.zeros(members)
         optimiser.zero_grad(set_to_none=False)
         (task_loss + regulariser).sum().backward()
         if options.clip_grad_norm is not None:
-            _clip_per_member(trainable, options.clip_grad_norm)
+            clip_per_member(trainable, options.clip_grad_norm)
         frozen = {id(p): p.detach().clone() for p in trainable} if not bool(active.all()) else {}
         optimiser.step()
         if frozen:
@@ -120,7 +120,7 @@ def train_ensemble(model: LeakyRNN, task: Task, options: TrainingOptions, member
 @torch.no_grad()
 def evaluate(model: LeakyRNN, task: Task, batch: TaskBatch) -> tuple[torch.Tensor, torch.Tensor]:
     """Noise-free accuracy and loss per member on a fixed batch."""
-    outputs, _ = model(batch.inputs)
+    outputs, _ = model(batch.inputs, running=batch.running)
     return task.accuracy(outputs, batch), task.loss(outputs, batch)
 
 
@@ -138,7 +138,7 @@ def _plateau(history: pd.DataFrame, members: int, fraction: float) -> list[float
     return plateau
 
 
-def _clip_per_member(parameters: list[torch.nn.Parameter], max_norm: float) -> None:
+def clip_per_member(parameters: list[torch.nn.Parameter], max_norm: float) -> None:
     """Scale each member's gradient so its norm over all parameters is at most ``max_norm``."""
     squared = sum(p.grad.detach().pow(2).flatten(1).sum(dim=1) for p in parameters if p.grad is not None)
     factor = (max_norm / (squared.sqrt() + 1e-6)).clamp(max=1.0)

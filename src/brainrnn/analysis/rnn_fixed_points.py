@@ -46,13 +46,15 @@ def epoch_map(model: LeakyRNN, held_input: torch.Tensor) -> StateMap:
 def analyse_epoch(model: LeakyRNN, task_name: str, task_settings: dict, options: FixedPointOptions, *,
                   epoch: str = "delay", trials: int = 64) -> EpochAnalysis:
     """Run noise-free trials, collect the epoch's states, find fixed points under the epoch's input."""
-    task = make_task(task_name, **{**task_settings, "input_noise": 0.0})
+    task = make_task(task_name, **task_settings)
+    if hasattr(task, "input_noise"):
+        task.input_noise = 0.0  # noise-free trials: the held input is the epoch's true input
     batch = task.sample(trials, torch.Generator().manual_seed(options.seed))
     if epoch not in batch.epochs:
         raise InputError(f"task '{task_name}' has no epoch '{epoch}' (has {', '.join(batch.epochs)}).",
                          field="fixed_points.epoch", fix="name one of the task's epochs.")
     with torch.no_grad():
-        _, states = model(batch.inputs)
+        _, states = model(batch.inputs, running=batch.running)
     in_epoch = batch.epochs[epoch]
     epoch_states = states[:, 0][in_epoch].double().numpy()
     held_input = batch.inputs[in_epoch].mean(dim=0)

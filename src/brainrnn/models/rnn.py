@@ -130,13 +130,18 @@ class LeakyRNN(nn.Module):
         return torch.einsum("tebi,ein->tebn", inputs, self.input_weight) + self.bias.unsqueeze(1)
 
     def forward(self, inputs: torch.Tensor, *, noise: torch.Tensor | None = None,
-                initial_state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                initial_state: torch.Tensor | None = None,
+                running: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Run all members over time. ``inputs`` (T, E, B, n_inputs), or (T, B, n_inputs) shared.
 
+        ``running`` (T, E, B) or (T, B), when given, holds each trial's state until its first running
+        step, so right-aligned trials of different lengths start from the same state.
         Returns readouts (T, E, B, n_outputs) and states (T, E, B, N).
         """
         if inputs.dim() == 3:
             inputs = inputs.unsqueeze(1).expand(-1, self.members, -1, -1)
+        if running is not None and running.dim() == 2:
+            running = running.unsqueeze(1).expand(-1, self.members, -1)
         drive = self.input_drive(inputs)
         if noise is not None:
             drive = drive + noise
@@ -144,8 +149,9 @@ class LeakyRNN(nn.Module):
         states = []
         # unbind (not drive[t]): indexing a tensor that needs gradients allocates a full-size zero
         # gradient per time step in the backward pass
-        for drive_t, inputs_t in zip(drive.unbind(0), inputs.unbind(0)):
-            state = self.step(state, drive_t, inputs_t)
+        for t, (drive_t, inputs_t) in enumerate(zip(drive.unbind(0), inputs.unbind(0))):
+            updated = self.step(state, drive_t, inputs_t)
+            state = updated if running is None else torch.where(running[t].unsqueeze(-1), updated, state)
             states.append(state)
         states_t = torch.stack(states)
         readout = torch.einsum("tebn,eno->tebo", states_t, self.readout_weight) + self.readout_bias.unsqueeze(1)
@@ -158,10 +164,8 @@ class LeakyRNN(nn.Module):
 
 def save_member(model: LeakyRNN, member: int, path: str | Path, *, config_hash: str, meta: dict) -> None:
     """Write one member as a self-describing file loadable with ``torch.load(weights_only=True)``."""
-    if model.bias_hook is not None:
-        raise ValueError("models with a bias hook are saved by their family's own writer")
     state = {"state": model.member_state_dict(member), "shape": model.shape.as_dict(),
-             "config_hash": config_hash, "meta": meta}
+             "config_hash": config_hash, "meta": meta, "hook": _hook_description(model.bias_hook)}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
@@ -171,7 +175,26 @@ def load_member(path: str | Path, *, config_hash: str | None = None) -> tuple[Le
     from brainrnn.training import load_checked
 
     saved = load_checked(Path(path), config_hash)
-    shape = RNNShape(**saved["shape"])
-    model = LeakyRNN(shape, [0])
+    model = LeakyRNN(RNNShape(**saved["shape"]), [0], bias_hook=_build_hook(saved.get("hook")))
     model.load_state_dict(saved["state"])
     return model, saved["meta"]
+
+
+def _hook_description(hook: nn.Module | None) -> dict | None:
+    from brainrnn.models.cerebellum import Cerebellum
+
+    if hook is None:
+        return None
+    if isinstance(hook, Cerebellum):
+        return {"kind": "cerebellum", "shape": hook.shape.as_dict()}
+    raise ValueError(f"cannot save a bias hook of type {type(hook).__name__}")
+
+
+def _build_hook(description: dict | None) -> nn.Module | None:
+    from brainrnn.models.cerebellum import Cerebellum, CerebellumShape
+
+    if description is None:
+        return None
+    if description["kind"] == "cerebellum":
+        return Cerebellum(CerebellumShape(**description["shape"]), [0])
+    raise ValueError(f"unknown bias hook '{description['kind']}'")

@@ -23,7 +23,8 @@ class TaskBatch:
     ``inputs`` (T, B, n_inputs); ``targets`` (T, B) class indices for classification or
     (T, B, n_outputs) values for regression; ``mask`` (T, B) loss weights; ``epochs`` maps an epoch
     name to a (T, B) boolean mask; ``decision`` (T, B) marks the steps scored for accuracy and
-    ``labels`` holds the correct answer per trial (class index or value).
+    ``labels`` holds the correct answer per trial (class index or value); ``running`` (T, B), when
+    given, marks the steps a trial is under way (before it, the network's state is held).
     """
 
     inputs: torch.Tensor
@@ -32,6 +33,7 @@ class TaskBatch:
     decision: torch.Tensor
     labels: torch.Tensor
     epochs: dict[str, torch.Tensor] = field(default_factory=dict)
+    running: torch.Tensor | None = None
 
     @property
     def n_steps(self) -> int:
@@ -108,7 +110,8 @@ def stack_batches(batches: list[TaskBatch]) -> TaskBatch:
         inputs=torch.stack([b.inputs for b in batches], 1), targets=torch.stack([b.targets for b in batches], 1),
         mask=torch.stack([b.mask for b in batches], 1), decision=torch.stack([b.decision for b in batches], 1),
         labels=torch.stack([b.labels for b in batches], 0),
-        epochs={name: torch.stack([b.epochs[name] for b in batches], 1) for name in batches[0].epochs})
+        epochs={name: torch.stack([b.epochs[name] for b in batches], 1) for name in batches[0].epochs},
+        running=None if batches[0].running is None else torch.stack([b.running for b in batches], 1))
 
 
 def epoch_mask(time: torch.Tensor, start: torch.Tensor, stop: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,153 @@
+"""Cortico-cerebellar RNNs: parameter matching, task labels, curriculum, freezing, ablation, dimensionality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from brainrnn import cbrnn
+from brainrnn.models.cerebellum import Cerebellum
+from brainrnn.models.rnn import load_member, save_member
+from brainrnn.tasks import make_task
+
+SMALL = cbrnn.CurriculumOptions(epochs=12, train_steps=20, test_steps=4, optimiser="adam", learning_rate=1e-3)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def test_parameter_counts_match_within_one_percent_and_the_source_sizes():
+    config = cbrnn.CBConfig()
+    with_cerebellum = cbrnn.count_parameters(cbrnn.build_model("cbrnn", config, [0]))
+    plain = cbrnn.build_model("rnn", config, [0])
+    plain_count = cbrnn.count_parameters(plain)
+    assert abs(plain_count - with_cerebellum) / with_cerebellum < 0.01
+    # the source counts 41,922 with PyTorch's two recurrent biases; we keep one (64 fewer)
+    assert with_cerebellum == 41_922 - 64
+    assert plain.shape.n_hidden in (202, 203)
+    neighbours = [cbrnn.plain_rnn_parameters(h, 1, 2) for h in (plain.shape.n_hidden - 1, plain.shape.n_hidden + 1)]
+    assert all(abs(count - with_cerebellum) >= abs(plain_count - with_cerebellum) for count in neighbours)
+
+
+@pytest.mark.parametrize("name", ["ndms", "parity"])
+@pytest.mark.parametrize("n_back", [1, 2, 3, 5])
+def test_sequence_labels_match_a_brute_force_definition(name, n_back):
+    task = make_task(name, n_back=n_back)
+    batch = task.sample(300, torch.Generator().manual_seed(n_back))
+    lengths = batch.running.sum(dim=0)
+    assert lengths.min() >= n_back + 2 and lengths.max() < 4 * n_back + 2
+    for trial in range(300):
+        sequence = [int(bit > 0) for bit in batch.inputs[batch.running[:, trial], trial, 0].tolist()]
+        assert len(sequence) == int(lengths[trial])
+        expected = int(sequence[-n_back] == sequence[-1]) if name == "ndms" else sum(sequence[-n_back:]) % 2
+        assert int(batch.labels[trial]) == expected
+    assert (batch.mask[:-1] == 0).all() and (batch.mask[-1] == 1).all()
+
+
+def test_padding_holds_the_state_so_members_at_other_levels_do_not_interfere():
+    config = cbrnn.CBConfig()
+    model = cbrnn.build_model("cbrnn", config, [0])
+    task = make_task("ndms", n_back=2)
+    batch = task.sample(8, torch.Generator().manual_seed(0))
+    padded = cbrnn.pad_left(batch, batch.n_steps + 7)
+    short, _ = model(batch.inputs, running=batch.running)
+    long, _ = model(padded.inputs, running=padded.running)
+    assert torch.allclose(short[-1], long[-1], atol=1e-6)
+
+
+def test_a_short_curriculum_gets_past_n_equals_3_on_dms():
+    model = cbrnn.build_model("cbrnn", cbrnn.CBConfig(), [0])
+    result = cbrnn.train_curriculum(model, "ndms", SMALL, [0])
+    assert max(result.levels) > 3, result.history.tail()
+    assert result.level_one_epoch[0] is not None
+
+
+def test_freezing_keeps_the_core_bitwise_and_trains_the_cerebellum():
+    config = cbrnn.CBConfig()
+    model = cbrnn.build_model("cbrnn", config, [0, 1])
+    core_before = {name: value.detach().clone() for name, value in model.named_parameters()
+                   if not name.startswith("bias_hook") and not name.startswith("readout")}
+    cerebellum_before = {name: value.detach().clone() for name, value in model.bias_hook.named_parameters()}
+    options = cbrnn.CurriculumOptions(epochs=2, train_steps=5, test_steps=1)
+    cbrnn.train_curriculum(model, "ndms", options, [0, 1], frozen_core="reservoir", start_level=3)
+    for name, value in model.named_parameters():
+        if name in core_before:
+            assert torch.equal(value, core_before[name]), name
+    assert any(not torch.equal(value, cerebellum_before[name]) for name, value in model.bias_hook.named_parameters())
+
+
+def test_interleaved_opens_the_core_only_on_its_levels():
+    assert not cbrnn._core_learns("reservoir", 12, 2, 10)
+    assert [level for level in range(2, 30) if cbrnn._core_learns("interleaved", level, 2, 10)] == [12, 22]
+    assert cbrnn._core_learns(None, 3, 2, 10)
+
+
+def test_ablation_changes_the_outputs_of_a_trained_cb_rnn(tmp_path):
+    model = cbrnn.build_model("cbrnn", cbrnn.CBConfig(), [0])
+    cbrnn.train_curriculum(model, "ndms", cbrnn.CurriculumOptions(epochs=3, train_steps=20, test_steps=2,
+                                                                  optimiser="adam", learning_rate=1e-3), [0])
+    save_member(model, 0, tmp_path / "m.pt", config_hash="x", meta={})
+    reloaded, _ = load_member(tmp_path / "m.pt")
+    assert isinstance(reloaded.bias_hook, Cerebellum)
+    batch = make_task("ndms", n_back=3).sample(64, torch.Generator().manual_seed(1))
+    intact, _ = reloaded(batch.inputs, running=batch.running)
+    reloaded.bias_hook.enabled = False
+    ablated, _ = reloaded(batch.inputs, running=batch.running)
+    assert not torch.allclose(intact, ablated, atol=1e-4)
+    reloaded.bias_hook.enabled = True
+    table = cbrnn.ablation_accuracy(reloaded, "ndms", range(2, 4), trials=64, seed=0)
+    assert set(table["condition"]) == {"intact", "no_cerebellum", "reinitialised_cerebellum"}
+    assert len(table) == 6 and table["accuracy"].between(0, 1).all()
+    assert torch.equal(reloaded(batch.inputs, running=batch.running)[0], intact)  # restored afterwards
+
+
+def test_participation_ratio_and_timescale_of_known_signals():
+    rng = np.random.default_rng(0)
+    isotropic = rng.standard_normal((5000, 10))
+    assert cbrnn.participation_ratio(isotropic) == pytest.approx(10, rel=0.05)
+    one_dimensional = np.outer(rng.standard_normal(5000), rng.standard_normal(10))
+    assert cbrnn.participation_ratio(one_dimensional) == pytest.approx(1.0, rel=1e-6)
+    rho = np.exp(-1 / 4.0)
+    series = np.zeros((400, 50, 3))
+    for t in range(1, 400):
+        series[t] = rho * series[t - 1] + np.sqrt(1 - rho**2) * rng.standard_normal((50, 3))
+    running = np.ones((400, 50), dtype=bool)
+    assert cbrnn.lag_one_timescale(series, running) == pytest.approx(4.0, rel=0.1)
+
+
+def test_curriculum_metrics_and_epochs_to_level():
+    levels = np.array([2, 2, 3, 3, 4, 6])
+    metrics = cbrnn.curriculum_metrics(levels)
+    assert metrics["max_level"] == 6 and metrics["final_level"] == 6
+    assert metrics["mean_level"] == pytest.approx(levels.mean()) and metrics["auc"] == pytest.approx(
+        np.trapezoid(levels))
+    assert cbrnn.epochs_to_level(levels, 3) == 3 and np.isnan(cbrnn.epochs_to_level(levels, 7))
+
+
+def test_dimensionality_reports_every_module():
+    model = cbrnn.build_model("cbrnn", cbrnn.CBConfig(), [0])
+    table = cbrnn.dimensionality(model, "ndms", 3, trials=64, seed=0)
+    assert list(table["module"]) == ["core", "granule", "purkinje"]
+    assert (table["participation_ratio"] >= 1).all()
+
+
+def test_ensemble_curriculum_matches_members_alone():
+    options = cbrnn.CurriculumOptions(epochs=3, train_steps=5, test_steps=2)
+    pair = cbrnn.build_model("cbrnn", cbrnn.CBConfig(), [5, 6])
+    cbrnn.train_curriculum(pair, "ndms", options, [5, 6])
+    alone = cbrnn.build_model("cbrnn", cbrnn.CBConfig(), [6])
+    cbrnn.train_curriculum(alone, "ndms", options, [6])
+    for name, value in alone.state_dict().items():
+        assert torch.allclose(pair.state_dict()[name][1], value[0], atol=1e-5), name
+
+
+def test_run_group_refuses_unknown_groups():
+    with pytest.raises(ValueError, match="unknown group"):
+        cbrnn.run_group("cerebellum", {}, [0], 0)
+

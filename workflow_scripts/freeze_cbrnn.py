@@ -1,0 +1,23 @@
+"""Rule freeze_cbrnn: from each CB-RNN's level-one state, freeze the core and train cerebellum + readout."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+
+import torch  # noqa: E402
+
+from brainrnn import cbrnn  # noqa: E402
+from brainrnn.models.rnn import load_member  # noqa: E402
+from brainrnn.workflow import run_rule  # noqa: E402
+
+
+def main(smk):
+    torch.set_num_threads(smk.threads)
+    mode, seeds = smk.wildcards.mode, list(smk.params.seeds)
+    settings = {"cbrnn": smk.params.cbrnn, "group": mode, "seeds": seeds, "base_seed": smk.params.base_seed}
+    level_one = [load_member(path)[0] for path in smk.input.level_one]
+    run = cbrnn.run_group(mode, smk.params.cbrnn, seeds, smk.params.base_seed, level_one_models=level_one)
+    cbrnn.write_group_outputs(run, settings, models=smk.output.models, histories=smk.output.histories,
+                              metrics=smk.output.metrics)
+
+
+run_rule(snakemake, main)  # noqa: F821

@@ -1,0 +1,22 @@
+"""Rule train_cbrnn: curriculum training of the CB-RNN or the parameter-matched RNN (all seeds at once)."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+
+import torch  # noqa: E402
+
+from brainrnn import cbrnn  # noqa: E402
+from brainrnn.workflow import run_rule  # noqa: E402
+
+
+def main(smk):
+    torch.set_num_threads(smk.threads)
+    group, seeds = smk.wildcards.group, list(smk.params.seeds)
+    settings = {"cbrnn": smk.params.cbrnn, "group": group, "seeds": seeds, "base_seed": smk.params.base_seed}
+    run = cbrnn.run_group(group, smk.params.cbrnn, seeds, smk.params.base_seed)
+    cbrnn.write_group_outputs(run, settings, models=smk.output.models, histories=smk.output.histories,
+                              metrics=smk.output.metrics, level_one=smk.output.level_one,
+                              start_level=smk.params.cbrnn["curriculum"]["start_level"])
+
+
+run_rule(snakemake, main)  # noqa: F821
