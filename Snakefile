@@ -13,6 +13,7 @@ report: "resources/report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/timeseries.smk"
+include: "rules/microns.smk"
 include: "rules/connectivity.smk"
 include: "rules/gradients.smk"
 include: "rules/timescales.smk"

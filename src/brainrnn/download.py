@@ -31,8 +31,9 @@ class DownloadError(RuntimeError):
     """A transfer failed on every attempt."""
 
 
-def read_manifest(path: str | Path, required: tuple[str, ...] = ("subject", "url", "sha256")) -> pd.DataFrame:
-    """Load and check a download manifest; rows keyed by subject."""
+def read_manifest(path: str | Path, required: tuple[str, ...] = ("subject", "url", "sha256"),
+                  keys: tuple[str, ...] = ("subject",)) -> pd.DataFrame:
+    """Load and check a download manifest; rows indexed by the ``keys`` columns."""
     path = Path(path)
     if not path.is_file():
         raise InputError("the download manifest does not exist.", file=path, field="fmri.download.manifest",
@@ -46,8 +47,8 @@ def read_manifest(path: str | Path, required: tuple[str, ...] = ("subject", "url
         check_url(row.url, manifest_path=path)
         if len(row.sha256) != 64 or any(char not in "0123456789abcdef" for char in row.sha256.lower()):
             raise InputError(f"'{row.sha256}' is not a SHA-256 hex digest.", file=path, field="sha256",
-                             subject=row.subject, fix="give the 64-character hex digest (sha256sum).")
-    return manifest.set_index("subject", drop=False)
+                             subject=getattr(row, "subject", None), fix="give the 64-character hex digest (sha256sum).")
+    return manifest.set_index(list(keys) if len(keys) > 1 else keys[0], drop=False)
 
 
 def check_url(url: str, *, manifest_path: str | Path | None = None) -> None:
