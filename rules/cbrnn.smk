@@ -3,6 +3,8 @@
 
 
 rule train_cbrnn:
+    input:
+        unpack(cbrnn_core_input),
     output:
         models=expand("results/rnn/cbrnn/{{group}}/seed-{seed}/model.pt", seed=CB_SEEDS),
         level_one=expand("results/rnn/cbrnn/{{group}}/seed-{seed}/level_one.pt", seed=CB_SEEDS),

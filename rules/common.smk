@@ -88,10 +88,6 @@ CB_SEEDS = config["cbrnn"]["seeds"]
 CB_GROUPS = ["cbrnn", "rnn", "reservoir", "interleaved"]
 
 
-def subject_group(subject):
-    return SUBJECTS.at[subject, "group"]
-
-
 def timeseries_inputs(wildcards):
     """The raw data one subject's time series is made from, for every source."""
     subject = wildcards.subject
@@ -150,6 +146,32 @@ def cbrnn_outputs(name):
     return expand("results/rnn/cbrnn/{group}/seed-{seed}/{name}", group=CB_GROUPS, seed=CB_SEEDS, name=name)
 
 
+def cbrnn_core_input(wildcards):
+    """The trained gradient-regularised network that seeds the CB-RNN's core, if configured."""
+    core = config["cbrnn"]["core"]
+    if core["source"] != "gradreg":
+        return {}
+    return {"core": f"results/rnn/gradreg/{core['variant']}/sub-{core['subject']}/seed-{core['seed']}/model.pt"}
+
+
+def _check_cbrnn_core():
+    core = config["cbrnn"]["core"]
+    if not config["cbrnn"]["enabled"] or core["source"] != "gradreg":
+        return
+    if core["subject"] not in SUBJECTS.index:
+        raise InputError(f"cbrnn.core.subject '{core['subject']}' is not in the subjects sheet.",
+                         file=config["subjects"], field="cbrnn.core.subject", fix="name a subject of the sheet.")
+    if core["variant"] not in config["gradreg"]["variants"] or core["seed"] not in SEEDS:
+        raise InputError("cbrnn.core names a variant or seed that is not trained.", field="cbrnn.core",
+                         fix="pick one of gradreg.variants and rnn.seeds.")
+
+
+try:
+    _check_cbrnn_core()
+except InputError as error:
+    _fail(error)
+
+
 def cbrnn_wildcard(name):
     """The value of one wildcard for each file listed by cbrnn_outputs, in the same order."""
     return [{"group": g, "seed": s}[name] for g in CB_GROUPS for s in CB_SEEDS]
@@ -159,8 +181,13 @@ FIGURES = ["fmri_gradient_space", "fmri_spread_by_group", "fmri_timescale_extrem
            "gradreg_learning", "gradreg_vs_spread", "gradreg_spectra"]
 
 
-MICRONS_MANIFEST = (read_manifest(config["microns"]["manifest"], ("field", "file", "url", "sha256"), ("field", "file"))
-                    if config["microns"]["enabled"] and config["microns"]["source"] == "download" else None)
+MICRONS_MANIFEST = None
+if config["microns"]["enabled"] and config["microns"]["source"] == "download":
+    try:
+        MICRONS_MANIFEST = read_manifest(config["microns"]["manifest"], ("field", "file", "url", "sha256"),
+                                         ("field", "file"))
+    except InputError as error:
+        _fail(error)
 MICRONS_FILES = ["connectome_{field}.csv", "positions_{field}.npy", "root_ids_{field}.npy", "corr_matrix.npy",
                  "sttc_matrix.npy", "precision_matrix.npy"]
 

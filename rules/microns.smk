@@ -31,7 +31,6 @@ rule microns_field:
         field="results/microns/{field}/field.npz",
         quality="results/microns/{field}/quality.json",
     params:
-        source=lambda wildcards: "synthetic" if wildcards.field == "synthetic" else config["microns"]["source"],
         folder=lambda wildcards: microns_field_folder(),
         inf_md=config["microns"]["inf_md"],
         synthetic=config["microns"]["synthetic"],

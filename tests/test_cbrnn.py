@@ -151,3 +151,25 @@ def test_run_group_refuses_unknown_groups():
     with pytest.raises(ValueError, match="unknown group"):
         cbrnn.run_group("cerebellum", {}, [0], 0)
 
+
+
+def test_a_subject_network_seeds_the_core_and_the_baseline_is_matched_to_it():
+    from brainrnn.models.rnn import LeakyRNN, RNNShape
+
+    subject_network = LeakyRNN(RNNShape(n_inputs=3, n_hidden=80, n_outputs=3), [7])
+    config = cbrnn.CBConfig()
+    model = cbrnn.build_model("cbrnn", config, [0, 1], core=subject_network)
+    assert model.shape.n_hidden == 80 and model.bias_hook.shape.n_core == 80
+    assert torch.equal(model.recurrent[1], subject_network.recurrent[0])
+    plain = cbrnn.build_model("rnn", config, [0], core=subject_network)
+    with_cerebellum = cbrnn.count_parameters(model)
+    assert abs(cbrnn.count_parameters(plain) - with_cerebellum) / with_cerebellum < 0.01
+    run = cbrnn.run_group("cbrnn", {**_section(), "curriculum": {**_section()["curriculum"], "epochs": 1}}, [0], 1,
+                          core=subject_network)
+    assert run.metrics[0]["hidden"] == 80
+
+
+def _section():
+    return {"task": "ndms", "hidden": 64, "granule": 256, "purkinje": 64, "sees_input": True,
+            "activation": "leaky_relu", "tau_steps": 1.5,
+            "curriculum": {"epochs": 2, "train_steps": 2, "test_steps": 1}}

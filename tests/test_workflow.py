@@ -240,3 +240,11 @@ def test_two_clean_runs_give_identical_results(demo_run, tmp_path):
     first_digests, second_digests = _result_digests(demo_run), _result_digests(second)
     assert len(first_digests) > 100
     assert first_digests == second_digests
+
+
+def test_the_report_holds_every_figure_and_renders_its_captions(demo_run):
+    result = run_snakemake(demo_run, "--report", "report.html")
+    assert result.returncode == 0 and "ERROR" not in result.stdout, result.stdout[-3000:]
+    html = (demo_run / "report.html").read_text(errors="replace")
+    for name in ["fmri_gradient_space", "gradreg_vs_spread", "cbrnn_ablation"]:
+        assert f"{name}.png" in html

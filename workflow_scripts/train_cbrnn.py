@@ -6,6 +6,7 @@ sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is 
 import torch  # noqa: E402
 
 from brainrnn import cbrnn  # noqa: E402
+from brainrnn.models.rnn import load_member  # noqa: E402
 from brainrnn.workflow import run_rule  # noqa: E402
 
 
@@ -13,7 +14,8 @@ def main(smk):
     torch.set_num_threads(smk.threads)
     group, seeds = smk.wildcards.group, list(smk.params.seeds)
     settings = {"cbrnn": smk.params.cbrnn, "group": group, "seeds": seeds, "base_seed": smk.params.base_seed}
-    run = cbrnn.run_group(group, smk.params.cbrnn, seeds, smk.params.base_seed)
+    core = load_member(smk.input.core)[0] if "core" in smk.input.keys() else None
+    run = cbrnn.run_group(group, smk.params.cbrnn, seeds, smk.params.base_seed, core=core)
     cbrnn.write_group_outputs(run, settings, models=smk.output.models, histories=smk.output.histories,
                               metrics=smk.output.metrics, level_one=smk.output.level_one,
                               start_level=smk.params.cbrnn["curriculum"]["start_level"])

@@ -17,6 +17,7 @@ participation ratio and autocorrelation timescale of core and cerebellar activit
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 from dataclasses import asdict, dataclass, field
 
@@ -101,15 +102,27 @@ def matched_hidden(target: int, n_inputs: int, n_outputs: int) -> int:
     return best[1]
 
 
-def build_model(group: str, config: CBConfig, seeds: list[int]) -> LeakyRNN:
-    """A CB-RNN (``cbrnn``, also the start of ``reservoir``/``interleaved``) or the matched plain RNN."""
+def build_model(group: str, config: CBConfig, seeds: list[int], core: LeakyRNN | None = None) -> LeakyRNN:
+    """A CB-RNN (``cbrnn``, also the start of ``reservoir``/``interleaved``) or the matched plain RNN.
+
+    With ``core`` (a trained one-member network, e.g. a subject's gradient-regularised RNN) the
+    CB-RNN gets one core unit per unit of ``core`` and starts from its recurrent weights and biases
+    (input and readout weights are task-specific and start fresh).
+    """
+    if core is not None:
+        config = dataclasses.replace(config, hidden=core.shape.n_hidden)
     task = make_task(config.task, n_back=2)
     if group == "rnn":
-        target = count_parameters(build_model("cbrnn", config, [0]))
+        target = count_parameters(build_model("cbrnn", config, [0], core))
         hidden = matched_hidden(target, task.n_inputs, task.n_outputs)
         return LeakyRNN(config.core_shape(task, hidden), seeds)
     cerebellum = Cerebellum(config.cerebellum_shape(task), [derive_seed(seed, "cerebellum") for seed in seeds])
-    return LeakyRNN(config.core_shape(task, config.hidden), seeds, bias_hook=cerebellum)
+    model = LeakyRNN(config.core_shape(task, config.hidden), seeds, bias_hook=cerebellum)
+    if core is not None:
+        with torch.no_grad():
+            model.recurrent.copy_(core.recurrent_weight[0].expand_as(model.recurrent))
+            model.bias.copy_(core.bias[0].expand_as(model.bias))
+    return model
 
 
 def pad_left(batch: TaskBatch, n_steps: int) -> TaskBatch:
@@ -335,14 +348,17 @@ class GroupRun:
 
 
 def run_group(group: str, section: dict, seeds: list[int], base_seed: int,
-              level_one_models: list[LeakyRNN] | None = None) -> GroupRun:
-    """Train one group: ``cbrnn`` and ``rnn`` from scratch; ``reservoir`` and ``interleaved`` from
-    the CB-RNNs' level-one states (``level_one_models``, one per seed), core frozen."""
+              level_one_models: list[LeakyRNN] | None = None, core: LeakyRNN | None = None) -> GroupRun:
+    """Train one group: ``cbrnn`` and ``rnn`` from scratch (the CB-RNN's core optionally from
+    ``core``); ``reservoir`` and ``interleaved`` from the CB-RNNs' level-one states
+    (``level_one_models``, one per seed), core frozen."""
     if group not in GROUPS:
         raise ValueError(f"unknown group '{group}' (use one of {', '.join(GROUPS)})")
     config, options = cb_config(section), curriculum_options(section)
     member_seeds = [derive_seed(base_seed, "cbrnn", seed) for seed in seeds]
-    model = build_model("rnn" if group == "rnn" else "cbrnn", config, member_seeds)
+    if group in ("reservoir", "interleaved") and level_one_models:
+        core = level_one_models[0]  # the shape to build; every weight is then loaded from level one
+    model = build_model("rnn" if group == "rnn" else "cbrnn", config, member_seeds, core)
     frozen, start = None, None
     if group in ("reservoir", "interleaved"):
         if level_one_models is None or len(level_one_models) != len(seeds):
@@ -351,8 +367,8 @@ def run_group(group: str, section: dict, seeds: list[int], base_seed: int,
                                for name in model.state_dict()})
         frozen, start = group, options.start_level + 1
     result = train_curriculum(model, config.task, options, member_seeds, frozen_core=frozen, start_level=start)
-    counts = {"cbrnn": count_parameters(build_model("cbrnn", config, [0])),
-              "rnn": count_parameters(build_model("rnn", config, [0]))}
+    counts = {"cbrnn": count_parameters(build_model("cbrnn", config, [0], core)),
+              "rnn": count_parameters(build_model("rnn", config, [0], core))}
     metrics = []
     for member, seed in enumerate(seeds):
         levels = result.history.loc[result.history["member"] == member, "level"].to_numpy()
