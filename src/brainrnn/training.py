@@ -97,7 +97,7 @@ def train_ensemble(model: LeakyRNN, task: Task, options: TrainingOptions, member
         step += 1
         if step % options.eval_every == 0 or step == options.steps:
             accuracy, loss = evaluate(model, task, held_out)
-            train_loss = running / options.eval_every
+            train_loss = running / (step - (step - 1) // options.eval_every * options.eval_every)
             running = torch.zeros(members)
             for member in range(members):
                 if not bool(active[member]):
