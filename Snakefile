@@ -23,6 +23,23 @@ include: "rules/fixed_points.smk"
 include: "rules/figures.smk"
 
 
+# Light steps (summaries, figures, the target rule) run on the submitting node, not as cluster jobs.
+localrules:
+    all,
+    gradient_spread,
+    timescale_gradient,
+    summarise_gradreg,
+    summarise_cbrnn,
+    figure_gradient_space,
+    figure_spread_by_group,
+    figure_timescale_extremity,
+    figure_gradreg_learning,
+    figure_gradreg_vs_spread,
+    figure_gradreg_spectra,
+    figure_cbrnn_levels,
+    figure_cbrnn_ablation,
+
+
 rule all:
     input:
         all_outputs(),

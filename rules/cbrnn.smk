@@ -22,8 +22,8 @@ rule train_cbrnn:
         group="cbrnn|rnn",
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=120,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 120 * attempt,
     conda:
         "../envs/torch.yaml"
     script:
@@ -49,8 +49,8 @@ rule freeze_cbrnn:
         mode="reservoir|interleaved",
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=120,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 120 * attempt,
     conda:
         "../envs/torch.yaml"
     script:

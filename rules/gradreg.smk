@@ -22,8 +22,8 @@ rule train_gradreg:
         "benchmarks/train_gradreg/{variant}/sub-{subject}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
     conda:
         "../envs/torch.yaml"
     script:
