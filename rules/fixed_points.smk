@@ -14,6 +14,8 @@ rule fixed_points:
         "logs/fixed_points/{family}/{run}.log",
     benchmark:
         "benchmarks/fixed_points/{family}/{run}.tsv"
+    group:
+        "fixed_points"
     threads: 1
     resources:
         mem_mb=2000,
