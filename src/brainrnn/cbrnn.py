@@ -192,7 +192,7 @@ def train_curriculum(model: LeakyRNN, task_name: str, options: CurriculumOptions
             if saved:
                 _keep_closed(core, saved, core_open)
             losses += loss.detach()
-        accuracy = test_accuracy(model, task_name, levels, options, generators)
+        accuracy = curriculum_accuracy(model, task_name, levels, options, generators)
         for member in range(members):
             rows.append({"member": member, "epoch": epoch, "level": levels[member],
                          "train_loss": float(losses[member]) / options.train_steps,
@@ -230,7 +230,7 @@ def _keep_closed(parameters: list[torch.nn.Parameter], saved: list[torch.Tensor]
 
 
 @torch.no_grad()
-def test_accuracy(model: LeakyRNN, task_name: str, levels: list[int], options: CurriculumOptions,
+def curriculum_accuracy(model: LeakyRNN, task_name: str, levels: list[int], options: CurriculumOptions,
                   generators: list[torch.Generator]) -> torch.Tensor:
     """Mean accuracy per member over ``test_steps`` fresh batches at each member's level."""
     total = torch.zeros(model.members)
