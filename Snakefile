@@ -38,6 +38,9 @@ localrules:
     figure_gradreg_spectra,
     figure_cbrnn_levels,
     figure_cbrnn_ablation,
+    summarise_microns,
+    figure_microns_accuracy,
+    figure_microns_graph,
 
 
 rule all:

@@ -11,6 +11,7 @@ from brainrnn.config import load_subjects, subject_tr, validate_config
 from brainrnn.download import file_name, read_manifest
 from brainrnn.errors import InputError
 from brainrnn.fmri import bids, timeseries as ts
+from brainrnn.microns.experiment import slug as microns_slug
 from brainrnn.seeding import derive_seed
 
 
@@ -206,7 +207,20 @@ def microns_field_files(wildcards):
     return [f"{folder}/{wildcards.field}/{name.format(field=wildcards.field)}" for name in MICRONS_FILES]
 
 
+MICRONS_SEEDS = config["microns"]["seeds"]
+MICRONS_VARIANT_OF_SLUG = {microns_slug(name): name for name in config["microns"]["variants"]}
+
+
+def microns_outputs(name):
+    """One file per mode x field x variant x task x seed of the MICrONS-constrained family."""
+    return expand("results/rnn/microns/{mode}/{field}/{variant}/{task}/seed-{seed}/{name}",
+                  mode=config["microns"]["modes"], field=config["microns"]["fields"],
+                  variant=list(MICRONS_VARIANT_OF_SLUG), task=config["microns"]["tasks"], seed=MICRONS_SEEDS,
+                  name=name)
+
+
 CB_FIGURES = ["cbrnn_levels", "cbrnn_ablation"]
+MICRONS_FIGURES = ["microns_accuracy", "microns_graph"]
 
 
 def all_outputs():
@@ -214,6 +228,9 @@ def all_outputs():
                *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"])]
     if config["microns"]["enabled"]:
         targets += expand("results/microns/{field}/quality.json", field=config["microns"]["fields"])
+        if config["microns"]["train"]:
+            targets += ["results/summary/microns.tsv",
+                        *expand("results/figures/{name}.{ext}", name=MICRONS_FIGURES, ext=["png", "pdf"])]
     if config["cbrnn"]["enabled"]:
         targets += ["results/summary/cbrnn.tsv",
                     *expand("results/figures/{name}.{ext}", name=CB_FIGURES, ext=["png", "pdf"])]

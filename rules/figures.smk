@@ -180,3 +180,49 @@ rule figure_cbrnn_ablation:
         "../envs/figures.yaml"
     script:
         "../workflow_scripts/figure_cbrnn_ablation.py"
+
+
+rule figure_microns_accuracy:
+    input:
+        summary="results/summary/microns.tsv",
+        reported="resources/microns/reported_accuracy.tsv",
+    output:
+        png=report("results/figures/microns_accuracy.png", caption="../resources/report/microns_accuracy.rst",
+                   category="MICrONS-constrained RNNs"),
+        pdf="results/figures/microns_accuracy.pdf",
+    params:
+        variants=config["microns"]["variants"],
+        tasks=config["microns"]["tasks"],
+        style=config["figures"],
+    log:
+        "logs/figures/microns_accuracy.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_microns_accuracy.py"
+
+
+rule figure_microns_graph:
+    input:
+        summary="results/summary/microns.tsv",
+    output:
+        png=report("results/figures/microns_graph.png", caption="../resources/report/microns_graph.rst",
+                   category="MICrONS-constrained RNNs"),
+        pdf="results/figures/microns_graph.pdf",
+    params:
+        variants=config["microns"]["variants"],
+        style=config["figures"],
+    log:
+        "logs/figures/microns_graph.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_microns_graph.py"

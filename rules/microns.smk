@@ -47,3 +47,77 @@ rule microns_field:
         "../envs/fmri.yaml"
     script:
         "../workflow_scripts/microns_field.py"
+
+
+rule microns_nulls:
+    input:
+        field="results/microns/{field}/field.npz",
+    output:
+        nulls="results/microns/{field}/nulls.json",
+    params:
+        n_nulls=config["microns"]["n_nulls"],
+        seed=lambda wildcards: derive_seed(config["seed"], "nulls", wildcards.field),
+    log:
+        "logs/microns_nulls/{field}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/fmri.yaml"
+    script:
+        "../workflow_scripts/microns_nulls.py"
+
+
+rule train_microns:
+    input:
+        field="results/microns/{field}/field.npz",
+        nulls="results/microns/{field}/nulls.json",
+    output:
+        models=expand("results/rnn/microns/{{mode}}/{{field}}/{{variant}}/{{task}}/seed-{seed}/model.pt",
+                      seed=MICRONS_SEEDS),
+        histories=expand("results/rnn/microns/{{mode}}/{{field}}/{{variant}}/{{task}}/seed-{seed}/history.tsv",
+                         seed=MICRONS_SEEDS),
+        metrics=expand("results/rnn/microns/{{mode}}/{{field}}/{{variant}}/{{task}}/seed-{seed}/metrics.json",
+                       seed=MICRONS_SEEDS),
+    params:
+        variant=lambda wildcards: MICRONS_VARIANT_OF_SLUG[wildcards.variant],
+        seeds=MICRONS_SEEDS,
+        base_seed=config["seed"],
+        settings=config["microns"],
+    log:
+        "logs/train_microns/{mode}/{field}/{variant}/{task}.log",
+    benchmark:
+        "benchmarks/train_microns/{mode}/{field}/{variant}/{task}.tsv"
+    wildcard_constraints:
+        mode="faithful|corrected",
+        variant="[A-Za-z-]+",
+        task="one_choice|go_nogo|perceptual_dm",
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 3000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/train_microns.py"
+
+
+rule summarise_microns:
+    input:
+        metrics=microns_outputs("metrics.json"),
+        fixed_points=microns_outputs("fixed_points.tsv"),
+        reported="resources/microns/reported_accuracy.tsv",
+    output:
+        summary="results/summary/microns.tsv",
+        runs="results/summary/microns_runs.tsv",
+    log:
+        "logs/summarise_microns.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/fmri.yaml"
+    script:
+        "../workflow_scripts/summarise_microns.py"

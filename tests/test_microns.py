@@ -116,3 +116,102 @@ def test_workflow_downloads_a_field_with_checksums(tmp_path):
 def _local(line: str, server) -> str:
     field, name, _, digest = line.split("\t")
     return "\t".join([field, name, server.url(f"/shared/{field}/{name}"), digest])
+
+
+# ----------------------------------------------------------------------------- tasks, variants, metrics
+
+from brainrnn.microns import variants as mv  # noqa: E402
+from brainrnn.microns.experiment import slug, train_variant  # noqa: E402
+from brainrnn.microns.graph import graph_measures, null_statistics, strongest  # noqa: E402
+from brainrnn.tasks import make_task  # noqa: E402
+
+
+def test_cortical_tasks_follow_their_definitions():
+    generator = torch.Generator().manual_seed(0)
+    choice = make_task("one_choice", input_noise=0.0).sample(200, generator)
+    assert choice.inputs.shape == (50, 200, 8)
+    goal = choice.inputs[choice.epochs["goal"]].reshape(20, 200, 8)[0, :, :4].argmax(-1)
+    assert torch.equal(goal, choice.labels)
+    offered = choice.inputs[-1, :, 4:]
+    assert (offered.sum(-1) == 2).all() and (offered[torch.arange(200), choice.labels] == 1).all()
+    go = make_task("go_nogo", input_noise=0.0).sample(200, generator)
+    stimulus = go.inputs[5]
+    assert torch.equal(stimulus[:, 1].long(), go.labels) and torch.equal(stimulus[:, 2].long(), 1 - go.labels)
+    decision = make_task("perceptual_dm", input_noise=0.0).sample(2000, generator)
+    evidence = decision.inputs[5:35, :, 1] - decision.inputs[5:35, :, 2]
+    agree = (evidence.mean(0) > 0).long() == decision.labels
+    assert agree.float().mean() > 0.7  # coherence 0 trials are coin flips
+    assert decision.mask.sum(0).eq(6).all()
+
+
+def test_variant_names_and_slugs():
+    assert mv.Variant.parse("W*D*C") == mv.Variant("W*", "D*", "C")
+    assert mv.Variant.parse("W") == mv.Variant("W", None, None)
+    assert slug("W!D*C*") == "Wperm-Dsoma-Cemd" and slug("W") == "Worth"
+    with pytest.raises(InputError, match="unknown MICrONS variant"):
+        mv.Variant.parse("W*X")
+
+
+def test_bio_initialisation_statistics_and_the_permuted_control():
+    field = mf.synthetic_field(60, seed=2)
+    bio = mv.initial_weights(mv.Variant.parse("W*D*C"), field, np.random.default_rng(0))
+    assert np.abs(np.linalg.eigvals(bio)).max() == pytest.approx(0.95)
+    assert (bio >= 0).all()
+    permuted = mv.initial_weights(mv.Variant.parse("W!D*C"), field, np.random.default_rng(0))
+    assert np.allclose(np.sort(permuted.ravel()), np.sort(bio.ravel())) and not np.allclose(permuted, bio)
+    orthogonal = mv.initial_weights(mv.Variant.parse("W"), field, np.random.default_rng(0))
+    assert np.allclose(orthogonal @ orthogonal.T, np.eye(60), atol=1e-8)
+
+
+def test_penalties_match_direct_computation_and_the_faithful_defects():
+    field = mf.synthetic_field(40, seed=4)
+    weight = torch.randn(1, 40, 40, dtype=torch.float32)
+    l1 = mv.make_penalty(mv.Variant.parse("W"), field, "corrected", strength=0.3, emd_strength=0.1)
+    faithful_l1 = mv.make_penalty(mv.Variant.parse("W"), field, "faithful", strength=0.3, emd_strength=0.1)
+    direct = float(np.abs(weight[0].numpy()).sum())
+    assert float(l1(weight)) == pytest.approx(0.3 * direct, rel=1e-5)
+    assert float(faithful_l1(weight)) == pytest.approx(direct, rel=1e-5)  # the notebook ignores λ
+    spatial = mv.make_penalty(mv.Variant.parse("WD*"), field, "corrected", strength=0.3, emd_strength=0.1)
+    soma = np.linalg.norm(field.positions_um[:, None] - field.positions_um[None], axis=-1)
+    assert float(spatial(weight)) == pytest.approx(0.3 * float((np.abs(weight[0].numpy()) * soma / soma.max()).sum()),
+                                                   rel=1e-4)
+    grid_faithful = mv.distances(mv.Variant.parse("WD"), field, "faithful")
+    assert grid_faithful.max() > 1 and mv.distances(mv.Variant.parse("WD"), field, "corrected").max() == 1
+
+
+def test_faithful_zero_strength_creates_the_1e5_artifact_and_corrected_does_not():
+    field = mf.synthetic_field(30, seed=5)
+    field.connectome[3] = 0  # a neuron that sends no synapse
+    faithful = mv.target_communicability(field, "faithful")
+    corrected = mv.target_communicability(field, "corrected")
+    assert float(faithful.max()) > 1e3 and float(corrected.max()) < 100
+
+
+def test_communicability_gradient_matches_finite_differences():
+    weight = (torch.rand(1, 6, 6, dtype=torch.float64) + 0.1).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda w: communicability(w).sum(), (weight,), eps=1e-6, atol=1e-5)
+
+
+def test_graph_measures_see_planted_modules_and_random_graphs_are_not_small_world():
+    rng = np.random.default_rng(0)
+    nulls = null_statistics(80, 0.1, n_nulls=10, seed=1)
+    modular = np.kron(np.eye(4), np.ones((20, 20))) * (1 + rng.random((80, 80)))
+    random = rng.random((80, 80))
+    assert graph_measures(modular, nulls)["modularity"] > 0.5
+    measures = graph_measures(random, nulls)
+    assert measures["modularity"] < 0.4 and measures["small_worldness"] == pytest.approx(1.0, abs=0.25)
+    graph = strongest(random)
+    assert np.allclose(graph, graph.T) and (graph > 0).sum() == pytest.approx(0.1 * 80 * 79, rel=0.05)
+
+
+def test_every_variant_trains_on_every_task_of_a_small_field():
+    field = (mf.load_field(SHARED / "info", "5_3_4", ROOT / "resources" / "microns" / "INF.md")
+             if (SHARED / "info").is_dir() else mf.synthetic_field(70, seed=0))
+    settings = {"lambda": 0.3, "lambda_emd": 0.1, "input_noise": 0.05,
+                "training": {"steps": 2, "batch_size": 16, "eval_every": 2, "eval_trials": 32}}
+    nulls = null_statistics(field.n_neurons, 0.1, n_nulls=2)
+    for name in mv.VARIANTS:
+        for task in ("one_choice", "go_nogo", "perceptual_dm"):
+            run = train_variant(field, name, task, "faithful", [0], 1, settings, nulls)
+            metrics = run.metrics[0]
+            assert 0 <= metrics["final_accuracy"] <= 1 and np.isfinite(metrics["modularity"]), (name, task)

@@ -22,6 +22,9 @@ SMALL_MODELS = {
     "summary": {"n_permutations": 200},
     "cbrnn": {"curriculum": {"epochs": 6, "train_steps": 10, "test_steps": 2}, "ablation_trials": 64,
               "dimensionality_trials": 64},
+    "microns": {"variants": ["W*D*C", "W"], "tasks": ["go_nogo"], "n_nulls": 5,
+                "synthetic": {"n_neurons": 60},
+                "training": {"steps": 20, "eval_every": 10, "eval_trials": 128, "batch_size": 64}},
 }
 
 
@@ -248,3 +251,14 @@ def test_the_report_holds_every_figure_and_renders_its_captions(demo_run):
     html = (demo_run / "report.html").read_text(errors="replace")
     for name in ["fmri_gradient_space", "gradreg_vs_spread", "cbrnn_ablation"]:
         assert f"{name}.png" in html
+
+
+def test_microns_stage_outputs(demo_run):
+    summary = pd.read_csv(demo_run / "results/summary/microns.tsv", sep="\t")
+    assert set(summary["variant"]) == {"W*D*C", "W"} and set(summary["mode"]) == {"corrected"}
+    assert summary["final_accuracy_mean"].between(0, 1).all() and summary["modularity_mean"].notna().all()
+    assert summary.loc[summary["variant"] == "W*D*C", "reported_accuracy"].iloc[0] == 0.948
+    runs = pd.read_csv(demo_run / "results/summary/microns_runs.tsv", sep="\t")
+    assert len(runs) == 2 and runs["n_fixed_points"].notna().all()
+    for name in ["microns_accuracy", "microns_graph"]:
+        assert (demo_run / f"results/figures/{name}.pdf").stat().st_size > 5000

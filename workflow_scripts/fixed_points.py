@@ -31,7 +31,8 @@ def main(smk):
                                      found.count, int(found.is_stable.sum()), found.n_initial, epoch,
                                      analysis.epoch_energy)
     found.save(smk.output.points, held_input=analysis.held_input, epoch_energy=analysis.epoch_energy)
-    identity = {key: meta[key] for key in ("family", "variant", "group", "subject", "seed", "task") if key in meta}
+    identity = {key: meta[key] for key in ("family", "mode", "field", "variant", "group", "subject", "seed", "task")
+                if key in meta}
     write_table(pd.DataFrame([{**identity, **found.summary(), "epoch_energy": analysis.epoch_energy}]),
                 smk.output.summary)
 

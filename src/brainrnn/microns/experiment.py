@@ -1,0 +1,68 @@
+"""Train MICrONS-constrained RNNs (one variant × task × mode, all seeds as one ensemble) and measure them.
+
+Network as in the source: input noise (σ 0.05) → ReLU RNN of one unit per neuron (no leak) →
+softmax readout; Adam. Initial weights depend on the seed index and variant only, so tasks and
+modes are compared on the same networks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from brainrnn.microns.field import Field
+from brainrnn.microns.graph import graph_measures
+from brainrnn.microns.variants import Variant, initial_weights, make_penalty
+from brainrnn.models.rnn import LeakyRNN, RNNShape
+from brainrnn.seeding import derive_seed
+from brainrnn.tasks import make_task
+from brainrnn.tasks.base import stack_batches
+from brainrnn.training import TrainingOptions, evaluate, train_ensemble
+
+SLUGS = {"W*": "Wbio", "W!": "Wperm", "W0": "Wdiag", "W": "Worth", "D*": "Dsoma", "D": "Dgrid",
+         "C*": "Cemd", "C": "Ccomm"}
+
+
+def slug(name: str) -> str:
+    """A file-system-safe name for a variant: W*D*C → Wbio-Dsoma-Ccomm."""
+    variant = Variant.parse(name)
+    return "-".join(SLUGS[part] for part in (variant.init, variant.distance, variant.communicability) if part)
+
+
+@dataclass
+class MicronsRun:
+    model: LeakyRNN
+    history: pd.DataFrame
+    metrics: list[dict]
+
+
+def train_variant(field: Field, name: str, task_name: str, mode: str, seeds: list[int], base_seed: int,
+                  settings: dict, nulls: dict) -> MicronsRun:
+    """Train ``name`` on ``task_name`` for every seed; return the ensemble and per-member metrics."""
+    variant = Variant.parse(name)
+    task = make_task(task_name, input_noise=settings["input_noise"])
+    shape = RNNShape(n_inputs=task.n_inputs, n_hidden=field.n_neurons, n_outputs=task.n_outputs,
+                     activation="relu", dt_ms=1.0, tau_ms=1.0)
+    member_seeds = [derive_seed(base_seed, "microns", seed) for seed in seeds]
+    model = LeakyRNN(shape, member_seeds)
+    with torch.no_grad():
+        for member, member_seed in enumerate(member_seeds):
+            rng = np.random.default_rng(derive_seed(member_seed, "init", name))
+            model.recurrent[member] = torch.tensor(initial_weights(variant, field, rng), dtype=torch.float32)
+    penalty = make_penalty(variant, field, mode, strength=settings["lambda"], emd_strength=settings["lambda_emd"])
+    options = TrainingOptions(**settings["training"])
+    result = train_ensemble(model, task, options, member_seeds, eval_seed=derive_seed(base_seed, "microns-heldout"),
+                            penalty=lambda network: penalty(network.recurrent_weight))
+    test = task.sample(options.eval_trials, torch.Generator().manual_seed(derive_seed(base_seed, "microns-test")))
+    accuracy, _ = evaluate(model, task, stack_batches([test] * model.members))
+    weights = model.recurrent_weight.detach().numpy()
+    metrics = [{"family": "microns", "mode": mode, "field": field.name, "variant": name, "task": task_name,
+                "seed": seed, "member_seed": member_seeds[member], "n_neurons": field.n_neurons,
+                "final_accuracy": float(accuracy[member]), "steps_to_criterion": result.steps_to_criterion[member],
+                "plateau_loss": result.plateau_loss[member],
+                **graph_measures(weights[member], nulls, seed=derive_seed(member_seeds[member], "louvain"))}
+               for member, seed in enumerate(seeds)]
+    return MicronsRun(model, result.history, metrics)
