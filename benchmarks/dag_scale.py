@@ -1,6 +1,6 @@
 """DAG scale: dry-run time and peak memory of Snakemake for synthetic studies of growing size.
 
-Each study uses the ``timeseries`` source with one tiny placeholder table per subject (a dry run
+Each study uses the ``timeseries`` source with one tiny stand-in table per subject (a dry run
 only checks that inputs exist) and every model stage on. Run:
 
     .venv/bin/python benchmarks/dag_scale.py [--subjects 10 100 1000]
