@@ -72,7 +72,7 @@ def train_ensemble(model: LeakyRNN, task: Task, options: TrainingOptions, member
     held_out = stack_batches([held_out] * members)
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimiser = torch.optim.Adam(trainable, lr=options.learning_rate)
-    step, rows, reached, running = 0, [], [None] * members, torch.zeros(members)
+    step, rows, reached, running = 0, [], [None] * members, torch.zeros(2, members)
     if checkpoint is not None and checkpoint.exists():
         step, rows, reached, running = _load_checkpoint(checkpoint, model, optimiser, generators, config_hash)
         LOG.info("resumed from %s at step %d", checkpoint, step)
@@ -93,16 +93,17 @@ def train_ensemble(model: LeakyRNN, task: Task, options: TrainingOptions, member
         optimiser.step()
         if frozen:
             _restore_inactive(trainable, frozen, active)
-        running += (task_loss + regulariser).detach()
+        running += torch.stack([(task_loss + regulariser).detach(), task.accuracy(outputs.detach(), batch)])
         step += 1
         if step % options.eval_every == 0 or step == options.steps:
             accuracy, loss = evaluate(model, task, held_out)
-            train_loss = running / (step - (step - 1) // options.eval_every * options.eval_every)
-            running = torch.zeros(members)
+            train_loss, train_accuracy = running / (step - (step - 1) // options.eval_every * options.eval_every)
+            running = torch.zeros(2, members)
             for member in range(members):
                 if not bool(active[member]):
                     continue
                 rows.append({"member": member, "step": step, "train_loss": float(train_loss[member]),
+                             "train_accuracy": float(train_accuracy[member]),
                              "penalty": float(regulariser[member].detach()), "eval_loss": float(loss[member]),
                              "eval_accuracy": float(accuracy[member])})
                 if reached[member] is None and float(accuracy[member]) >= options.criterion:
@@ -113,7 +114,8 @@ def train_ensemble(model: LeakyRNN, task: Task, options: TrainingOptions, member
                 active = torch.tensor([value is None for value in reached])
         if checkpoint is not None and step % options.checkpoint_every == 0:
             _save_checkpoint(checkpoint, model, optimiser, generators, step, rows, reached, running, config_hash)
-    history = pd.DataFrame(rows, columns=["member", "step", "train_loss", "penalty", "eval_loss", "eval_accuracy"])
+    history = pd.DataFrame(rows, columns=["member", "step", "train_loss", "train_accuracy", "penalty", "eval_loss",
+                                          "eval_accuracy"])
     return TrainingResult(history, reached, _plateau(history, members, options.plateau_fraction), step)
 
 

@@ -61,7 +61,10 @@ def train_variant(field: Field, name: str, task_name: str, mode: str, seeds: lis
     weights = model.recurrent_weight.detach().numpy()
     metrics = [{"family": "microns", "mode": mode, "field": field.name, "variant": name, "task": task_name,
                 "seed": seed, "member_seed": member_seeds[member], "n_neurons": field.n_neurons,
-                "final_accuracy": float(accuracy[member]), "steps_to_criterion": result.steps_to_criterion[member],
+                "final_accuracy": float(accuracy[member]),
+                "train_accuracy_last": float(result.history.loc[result.history["member"] == member,
+                                                                "train_accuracy"].iloc[-1]),
+                "steps_to_criterion": result.steps_to_criterion[member],
                 "plateau_loss": result.plateau_loss[member],
                 **graph_measures(weights[member], nulls, seed=derive_seed(member_seeds[member], "louvain"))}
                for member, seed in enumerate(seeds)]

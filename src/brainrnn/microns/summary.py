@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-MEASURES = ("final_accuracy", "modularity", "small_worldness", "assortativity", "weight_entropy_bits",
+MEASURES = ("final_accuracy", "train_accuracy_last", "modularity", "small_worldness", "assortativity", "weight_entropy_bits",
             "n_fixed_points", "max_abs_eigenvalue")
 KEYS = ["mode", "field", "variant", "task"]
 
