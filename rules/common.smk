@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from brainrnn.config import load_subjects, subject_tr, validate_config
 from brainrnn.download import file_name, read_manifest
 from brainrnn.errors import InputError
+from brainrnn.io import check_results_folder
 from brainrnn.fmri import bids, timeseries as ts
 from brainrnn.microns.experiment import slug as microns_slug
 from brainrnn.seeding import derive_seed
@@ -27,6 +28,7 @@ validate(config, "../config/schemas/config.schema.yaml")
 
 try:
     SUBJECTS = load_subjects(config["subjects"])
+    check_results_folder("results", min_free_mb=config["min_free_disk_mb"], setting="min_free_disk_mb")
 except InputError as error:
     _fail(error)
 SOURCE = config["fmri"]["source"]
@@ -71,6 +73,26 @@ def _check_sources():
 
 try:
     _check_sources()
+except InputError as error:
+    _fail(error)
+
+
+def _reference_subjects():
+    """Subjects whose group FC defines the reference gradients (all of the sheet unless fixed in config)."""
+    chosen = config["gradients"].get("reference_subjects")
+    if chosen is None:
+        return list(SUBJECTS.index)
+    unknown = [subject for subject in chosen if subject not in SUBJECTS.index]
+    if unknown:
+        raise InputError(f"reference subject(s) {', '.join(unknown)} are not in the subjects sheet "
+                         f"{config['subjects']}.", file=", ".join(map(str, workflow.configfiles)) or "config",
+                         field="gradients.reference_subjects",
+                         fix="list only subjects of the sheet, or set it to null to use all of them.")
+    return list(chosen)
+
+
+try:
+    REFERENCE_SUBJECTS = _reference_subjects()
 except InputError as error:
     _fail(error)
 

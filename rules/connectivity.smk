@@ -20,8 +20,8 @@ rule connectivity:
 
 rule group_connectivity:
     input:
-        fc=per_subject("results/fmri/sub-{subject}/fc.npy"),
-        tables=per_subject("results/fmri/sub-{subject}/timeseries.tsv"),
+        fc=expand("results/fmri/sub-{subject}/fc.npy", subject=REFERENCE_SUBJECTS),
+        tables=expand("results/fmri/sub-{subject}/timeseries.tsv", subject=REFERENCE_SUBJECTS),
     output:
         fc="results/fmri/group/fc.npy",
         regions="results/fmri/group/regions.tsv",

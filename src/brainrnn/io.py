@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from brainrnn.errors import InputError
 
 
 @contextlib.contextmanager
@@ -60,6 +63,28 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__} to JSON")
+
+
+def check_results_folder(folder: str | os.PathLike[str], *, min_free_mb: float, setting: str) -> None:
+    """Refuse to start when ``folder`` (or its nearest existing parent) cannot be written or is nearly full.
+
+    Checked by creating and removing a file, since permission bits do not tell the whole story
+    (root, read-only mounts, immutable folders).
+    """
+    target = Path(folder).absolute()
+    existing = next(parent for parent in (target, *target.parents) if parent.exists())
+    try:
+        with tempfile.TemporaryFile(dir=existing, prefix=".brainrnn-write-check."):
+            pass
+    except OSError as error:
+        raise InputError(f"cannot write results: {existing} is not writable ({error.strerror}).", file=existing,
+                         fix="make the folder writable, or run from a working directory on a writable disk "
+                             "(snakemake --directory DIR).") from None
+    free_mb = shutil.disk_usage(existing).free / 2**20
+    if free_mb < min_free_mb:
+        raise InputError(f"only {free_mb:.0f} MB free on the disk of {existing}; at least {min_free_mb:g} MB are "
+                         "needed.", file=existing, field=setting,
+                         fix=f"free space on that disk, run on another disk, or lower '{setting}'.")
 
 
 def read_region_tables(paths: list[str], subjects: list[str]) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,79 @@
+"""Incremental recomputation: adding a subject to a study plans only that subject's jobs and the group stages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import ROOT, make_workdir, run_snakemake
+from test_workflow import SMALL_MODELS
+
+pytestmark = pytest.mark.workflow
+
+FMRI_AND_GRADREG = {**SMALL_MODELS, "cbrnn": {"enabled": False}, "microns": {"enabled": False}}
+# Stages that pool subjects: they must rerun when the study grows.
+GROUP_RULES = {"gradient_spread", "timescale_gradient", "summarise_gradreg", "all"}
+
+
+def planned_jobs(dry_run_output: str) -> list[tuple[str, dict[str, str]]]:
+    """(rule, wildcards) of every job in a Snakemake dry run's job listing."""
+    jobs: list[tuple[str, dict[str, str]]] = []
+    for line in dry_run_output.splitlines():
+        if match := re.match(r"^(?:local)?rule (\w+):$", line.strip()):
+            jobs.append((match.group(1), {}))
+        elif (match := re.match(r"^wildcards: (.+)$", line.strip())) and jobs:
+            jobs[-1][1].update(item.split("=", 1) for item in match.group(1).split(", "))
+    return jobs
+
+
+def _sheet(subjects: list[str]) -> str:
+    return "subject\tgroup\n" + "".join(f"{subject}\tcontrol\n" for subject in subjects)
+
+
+@pytest.fixture(scope="module")
+def grown_study(tmp_path_factory):
+    """A study of six demo subjects run to completion, with a seventh subject then added to its sheet."""
+    subjects = [line.split("\t")[0] for line in (ROOT / "config/subjects.tsv").read_text().splitlines()[1:]]
+    first, new = subjects[:-1], subjects[-1]
+    workdir = make_workdir(tmp_path_factory.mktemp("grow"), {**FMRI_AND_GRADREG,
+                                                             "gradients": {"reference_subjects": first}},
+                           subjects=_sheet(first))
+    result = run_snakemake(workdir)
+    assert result.returncode == 0, result.stdout[-4000:]
+    (workdir / "config/subjects.tsv").write_text(_sheet(first + [new]))
+    return workdir, new
+
+
+def test_a_new_subject_plans_only_its_own_jobs_and_the_group_stages(grown_study):
+    workdir, new = grown_study
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, result.stdout[-4000:]
+    jobs = planned_jobs(result.stdout)
+    per_subject = {rule for rule, wildcards in jobs if "subject" in wildcards or new in wildcards.get("run", "")}
+    assert {"timeseries", "connectivity", "gradients", "timescales", "train_gradreg", "fixed_points"} <= per_subject
+    for rule, wildcards in jobs:
+        if "subject" in wildcards:
+            assert wildcards["subject"] == new, (rule, wildcards)
+        elif rule == "fixed_points":
+            assert f"sub-{new}" in wildcards["run"], wildcards
+        else:
+            assert rule in GROUP_RULES or rule.startswith("figure_"), rule
+    assert not {"reference_gradients", "group_connectivity"} & {rule for rule, _ in jobs}
+
+
+def test_without_a_fixed_reference_the_new_subject_realigns_everyone(grown_study):
+    workdir, new = grown_study
+    (workdir / "config/all_subjects.yaml").write_text("gradients:\n  reference_subjects: null\n")
+    result = run_snakemake(workdir, "--dry-run", "--configfiles", "config/config.yaml", "config/all_subjects.yaml")
+    assert result.returncode == 0, result.stdout[-4000:]
+    jobs = planned_jobs(result.stdout)
+    realigned = {wildcards["subject"] for rule, wildcards in jobs if rule == "gradients"}
+    assert len(realigned) == 7 and "reference_gradients" in {rule for rule, _ in jobs}
+
+
+def test_a_reference_subject_missing_from_the_sheet_is_refused(tmp_path):
+    workdir = make_workdir(tmp_path, {"gradients": {"reference_subjects": ["101309", "999999"]}})
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode != 0
+    assert "gradients.reference_subjects" in result.stdout and "999999" in result.stdout
