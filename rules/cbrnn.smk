@@ -14,6 +14,7 @@ rule train_cbrnn:
         seeds=CB_SEEDS,
         base_seed=config["seed"],
         cbrnn=config["cbrnn"],
+        checkpoint_dir="results/checkpoints/cbrnn/{group}",
     log:
         "logs/train_cbrnn/{group}.log",
     benchmark:
@@ -41,6 +42,7 @@ rule freeze_cbrnn:
         seeds=CB_SEEDS,
         base_seed=config["seed"],
         cbrnn=config["cbrnn"],
+        checkpoint_dir="results/checkpoints/cbrnn/{mode}",
     log:
         "logs/freeze_cbrnn/{mode}.log",
     benchmark:

@@ -173,3 +173,36 @@ def _section():
     return {"task": "ndms", "hidden": 64, "granule": 256, "purkinje": 64, "sees_input": True,
             "activation": "leaky_relu", "tau_steps": 1.5,
             "curriculum": {"epochs": 2, "train_steps": 2, "test_steps": 1}}
+
+
+def test_a_crashed_curriculum_resumes_from_its_checkpoint_and_ends_as_if_uninterrupted(tmp_path, monkeypatch):
+    options = cbrnn.CurriculumOptions(epochs=6, train_steps=5, test_steps=2, optimiser="adam", learning_rate=1e-2)
+    uninterrupted = cbrnn.build_model("cbrnn", cbrnn.CBConfig(), [3, 4])
+    expected = cbrnn.train_curriculum(uninterrupted, "ndms", options, [3, 4])
+
+    checkpoint = tmp_path / "curriculum.pt"
+    accuracy, calls = cbrnn.curriculum_accuracy, []
+
+    def crash_in_epoch_four(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("node lost")
+        return accuracy(*args, **kwargs)
+
+    monkeypatch.setattr(cbrnn, "curriculum_accuracy", crash_in_epoch_four)
+    with pytest.raises(RuntimeError, match="node lost"):
+        cbrnn.train_curriculum(cbrnn.build_model("cbrnn", cbrnn.CBConfig(), [3, 4]), "ndms", options, [3, 4],
+                               checkpoint=checkpoint, config_hash="h")
+    assert torch.load(checkpoint, weights_only=True)["epoch"] == 3
+    monkeypatch.setattr(cbrnn, "curriculum_accuracy", accuracy)
+    resumed_model = cbrnn.build_model("cbrnn", cbrnn.CBConfig(), [3, 4])
+    resumed = cbrnn.train_curriculum(resumed_model, "ndms", options, [3, 4], checkpoint=checkpoint, config_hash="h")
+    for name, value in uninterrupted.state_dict().items():
+        assert torch.equal(resumed_model.state_dict()[name], value), name
+    assert resumed.levels == expected.levels and resumed.level_one_epoch == expected.level_one_epoch
+    assert resumed.history.equals(expected.history)
+    for name, value in expected.level_one_state.items():
+        assert torch.equal(resumed.level_one_state[name], value), name
+    with pytest.raises(Exception, match="another configuration"):
+        cbrnn.train_curriculum(cbrnn.build_model("cbrnn", cbrnn.CBConfig(), [3, 4]), "ndms", options, [3, 4],
+                               checkpoint=checkpoint, config_hash="other")

@@ -12,6 +12,10 @@ core is frozen and only cerebellum + readout learn: the full reservoir; the inte
 re-enables core learning for one level every ``interleave_every`` levels), ``ablate`` (accuracy
 per N with the cerebellar bias removed or the module re-initialised), ``dimensionality`` (PCA
 participation ratio and autocorrelation timescale of core and cerebellar activity).
+
+Curriculum training writes a checkpoint (model, optimiser, generator states, levels, level-one
+snapshot, history) atomically after every epoch; a rerun after a crash resumes from it and ends
+with the weights of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -20,19 +24,20 @@ import copy
 import dataclasses
 import logging
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from brainrnn.io import write_json, write_table
+from brainrnn.io import atomic_path, write_json, write_table
 from brainrnn.models.cerebellum import Cerebellum, CerebellumShape
 from brainrnn.models.rnn import LeakyRNN, RNNShape, save_member
 from brainrnn.provenance import config_hash, provenance
 from brainrnn.seeding import derive_seed
 from brainrnn.tasks import Task, make_task
 from brainrnn.tasks.base import TaskBatch, stack_batches
-from brainrnn.training import clip_per_member
+from brainrnn.training import clip_per_member, load_checked
 
 LOG = logging.getLogger(__name__)
 CORE_GROUPS = ("input", "recurrent", "bias")
@@ -157,8 +162,12 @@ class CurriculumResult:
 
 
 def train_curriculum(model: LeakyRNN, task_name: str, options: CurriculumOptions, member_seeds: list[int], *,
-                     frozen_core: str | None = None, start_level: int | None = None) -> CurriculumResult:
-    """Train every member through the curriculum; ``frozen_core`` is None, 'reservoir' or 'interleaved'."""
+                     frozen_core: str | None = None, start_level: int | None = None,
+                     checkpoint: Path | None = None, config_hash: str = "") -> CurriculumResult:
+    """Train every member through the curriculum; ``frozen_core`` is None, 'reservoir' or 'interleaved'.
+
+    With ``checkpoint``, the state is saved after every epoch and training resumes from it when it exists.
+    """
     members = model.members
     generators = [torch.Generator().manual_seed(derive_seed(seed, "curriculum")) for seed in member_seeds]
     start = options.start_level if start_level is None else start_level
@@ -175,8 +184,18 @@ def train_curriculum(model: LeakyRNN, task_name: str, options: CurriculumOptions
         optimiser = torch.optim.Adam(trainable, lr=options.learning_rate)
     level_one = {name: value.detach().clone() for name, value in model.state_dict().items()}
     level_one_epoch: list[int | None] = [None] * members
-    rows = []
-    for epoch in range(1, options.epochs + 1):
+    rows: list[dict] = []
+    done = 0
+    if checkpoint is not None and checkpoint.exists():
+        state = load_checked(checkpoint, config_hash)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        for generator, saved in zip(generators, state["generators"], strict=True):
+            generator.set_state(saved)
+        done, levels, rows = state["epoch"], list(state["levels"]), list(state["history"])
+        level_one, level_one_epoch = state["level_one"], list(state["level_one_epoch"])
+        LOG.info("resumed from %s after epoch %d", checkpoint, done)
+    for epoch in range(done + 1, options.epochs + 1):
         core_open = torch.tensor([_core_learns(frozen_core, level, start, options.interleave_every)
                                   for level in levels])
         losses = torch.zeros(members)
@@ -205,6 +224,13 @@ def train_curriculum(model: LeakyRNN, task_name: str, options: CurriculumOptions
                 levels[member] += 1
         LOG.info("epoch %d/%d  levels %s  accuracy %s", epoch, options.epochs, levels,
                  " ".join(f"{float(a):.3f}" for a in accuracy))
+        if checkpoint is not None:
+            state = {"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                     "generators": [generator.get_state() for generator in generators], "epoch": epoch,
+                     "levels": levels, "history": rows, "level_one": level_one, "level_one_epoch": level_one_epoch,
+                     "config_hash": config_hash}
+            with atomic_path(checkpoint) as tmp:
+                torch.save(state, tmp)
     for member in range(members):
         if level_one_epoch[member] is None:  # never passed level 1: its last state stands in
             for name, value in model.state_dict().items():
@@ -348,10 +374,11 @@ class GroupRun:
 
 
 def run_group(group: str, section: dict, seeds: list[int], base_seed: int,
-              level_one_models: list[LeakyRNN] | None = None, core: LeakyRNN | None = None) -> GroupRun:
+              level_one_models: list[LeakyRNN] | None = None, core: LeakyRNN | None = None,
+              checkpoint: Path | None = None, config_hash: str = "") -> GroupRun:
     """Train one group: ``cbrnn`` and ``rnn`` from scratch (the CB-RNN's core optionally from
     ``core``); ``reservoir`` and ``interleaved`` from the CB-RNNs' level-one states
-    (``level_one_models``, one per seed), core frozen."""
+    (``level_one_models``, one per seed), core frozen. ``checkpoint`` makes the training resumable."""
     if group not in GROUPS:
         raise ValueError(f"unknown group '{group}' (use one of {', '.join(GROUPS)})")
     config, options = cb_config(section), curriculum_options(section)
@@ -366,7 +393,8 @@ def run_group(group: str, section: dict, seeds: list[int], base_seed: int,
         model.load_state_dict({name: torch.cat([m.state_dict()[name] for m in level_one_models])
                                for name in model.state_dict()})
         frozen, start = group, options.start_level + 1
-    result = train_curriculum(model, config.task, options, member_seeds, frozen_core=frozen, start_level=start)
+    result = train_curriculum(model, config.task, options, member_seeds, frozen_core=frozen, start_level=start,
+                              checkpoint=checkpoint, config_hash=config_hash)
     counts = {"cbrnn": count_parameters(build_model("cbrnn", config, [0], core)),
               "rnn": count_parameters(build_model("rnn", config, [0], core))}
     metrics = []
