@@ -9,7 +9,7 @@ rule reference_gradients:
         gradients="results/fmri/group/reference_gradients.tsv",
         eigenvalues="results/fmri/group/reference_eigenvalues.tsv",
     params:
-        gradients=config["gradients"],
+        gradients=GRADIENT_SETTINGS,
         seed=config["seed"],
     log:
         "logs/reference_gradients.log",
@@ -31,7 +31,7 @@ rule gradients:
         gradients="results/fmri/sub-{subject}/gradients.tsv",
         eigenvalues="results/fmri/sub-{subject}/eigenvalues.tsv",
     params:
-        gradients=config["gradients"],
+        gradients=GRADIENT_SETTINGS,
         seed=config["seed"],
     log:
         "logs/gradients/sub-{subject}.log",

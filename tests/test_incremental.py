@@ -13,7 +13,8 @@ pytestmark = pytest.mark.workflow
 
 FMRI_AND_GRADREG = {**SMALL_MODELS, "cbrnn": {"enabled": False}, "microns": {"enabled": False}}
 # Stages that pool subjects: they must rerun when the study grows.
-GROUP_RULES = {"gradient_spread", "timescale_gradient", "summarise_gradreg", "all"}
+GROUP_RULES = {"gradient_spread", "timescale_gradient", "summarise_gradreg", "report_config", "checksum_manifest",
+               "all"}
 
 
 def planned_jobs(dry_run_output: str) -> list[tuple[str, dict[str, str]]]:
@@ -33,9 +34,9 @@ def _sheet(subjects: list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def grown_study(tmp_path_factory):
-    """A study of six demo subjects run to completion, with a seventh subject then added to its sheet."""
+    """A study of two demo subjects run to completion, with a third subject then added to its sheet."""
     subjects = [line.split("\t")[0] for line in (ROOT / "config/subjects.tsv").read_text().splitlines()[1:]]
-    first, new = subjects[:-1], subjects[-1]
+    first, new = subjects[:2], subjects[2]
     workdir = make_workdir(tmp_path_factory.mktemp("grow"), {**FMRI_AND_GRADREG,
                                                              "gradients": {"reference_subjects": first}},
                            subjects=_sheet(first))
@@ -62,6 +63,17 @@ def test_a_new_subject_plans_only_its_own_jobs_and_the_group_stages(grown_study)
     assert not {"reference_gradients", "group_connectivity"} & {rule for rule, _ in jobs}
 
 
+def test_fixing_the_reference_to_the_current_subjects_reruns_nothing(tmp_path):
+    subjects = "subject\tgroup\n101309\tcontrol\n102311\tcontrol\n"
+    workdir = make_workdir(tmp_path, {**FMRI_AND_GRADREG, "rnn": {"seeds": [0], "training": {"steps": 20}}},
+                           subjects=subjects)
+    assert run_snakemake(workdir, "results/fmri/gradient_spread.tsv").returncode == 0
+    (workdir / "config/fixed.yaml").write_text('gradients:\n  reference_subjects: ["101309", "102311"]\n')
+    result = run_snakemake(workdir, "results/fmri/gradient_spread.tsv", "--dry-run", "--configfiles",
+                           "config/config.yaml", "config/fixed.yaml")
+    assert result.returncode == 0 and "Nothing to be done" in result.stdout, result.stdout[-3000:]
+
+
 def test_without_a_fixed_reference_the_new_subject_realigns_everyone(grown_study):
     workdir, new = grown_study
     (workdir / "config/all_subjects.yaml").write_text("gradients:\n  reference_subjects: null\n")
@@ -69,7 +81,7 @@ def test_without_a_fixed_reference_the_new_subject_realigns_everyone(grown_study
     assert result.returncode == 0, result.stdout[-4000:]
     jobs = planned_jobs(result.stdout)
     realigned = {wildcards["subject"] for rule, wildcards in jobs if rule == "gradients"}
-    assert len(realigned) == 7 and "reference_gradients" in {rule for rule, _ in jobs}
+    assert len(realigned) == 3 and "reference_gradients" in {rule for rule, _ in jobs}
 
 
 def test_a_reference_subject_missing_from_the_sheet_is_refused(tmp_path):

@@ -18,6 +18,7 @@ from test_workflow import SMALL_MODELS, _result_digests
 pytestmark = pytest.mark.workflow
 
 FMRI_AND_GRADREG = {**SMALL_MODELS, "cbrnn": {"enabled": False}, "microns": {"enabled": False}}
+THREE_SUBJECTS = "subject\tgroup\n101309\tcontrol\n102311\tcontrol\n102816\tcontrol\n"
 
 
 def start_snakemake(workdir: Path, *targets: str) -> subprocess.Popen:
@@ -50,14 +51,14 @@ def job_pids(script_name: str) -> list[int]:
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
-    workdir = make_workdir(tmp_path_factory.mktemp("uninterrupted"), FMRI_AND_GRADREG)
+    workdir = make_workdir(tmp_path_factory.mktemp("uninterrupted"), FMRI_AND_GRADREG, subjects=THREE_SUBJECTS)
     result = run_snakemake(workdir)
     assert result.returncode == 0, result.stdout[-4000:]
     return workdir
 
 
 def test_ctrl_c_mid_run_then_rerun_completes_with_identical_results(uninterrupted, tmp_path):
-    workdir = make_workdir(tmp_path, FMRI_AND_GRADREG)
+    workdir = make_workdir(tmp_path, FMRI_AND_GRADREG, subjects=THREE_SUBJECTS)
     process = start_snakemake(workdir)
     wait_for(lambda: (workdir / "logs/train_gradreg").exists(), timeout=600, process=process)
     os.killpg(process.pid, signal.SIGINT)
@@ -72,7 +73,7 @@ def test_ctrl_c_mid_run_then_rerun_completes_with_identical_results(uninterrupte
 
 def test_a_training_job_killed_with_sigkill_resumes_from_its_checkpoint(tmp_path):
     budget = {"rnn": {"seeds": [0], "training": {"steps": 400, "eval_every": 25, "checkpoint_every": 20}}}
-    workdir = make_workdir(tmp_path, {**FMRI_AND_GRADREG, **budget})
+    workdir = make_workdir(tmp_path, {**FMRI_AND_GRADREG, **budget}, subjects=THREE_SUBJECTS)
     run = "results/rnn/gradreg/gradreg/sub-101309/seed-0"
     process = start_snakemake(workdir, f"{run}/model.pt")
     checkpoints = workdir / "results/checkpoints/gradreg/gradreg/sub-101309"

@@ -41,3 +41,24 @@ def git_revision(folder: str | Path = Path(__file__).resolve().parent) -> str:
 def provenance(settings: Any, seed: int) -> dict[str, Any]:
     return {"config_hash": config_hash(settings), "seed": seed, "packages": package_versions(),
             "git_revision": git_revision()}
+
+
+def checksum_manifest(results: Path, *, skip: tuple[str, ...] = ("checkpoints",), exclude: Path | None = None) -> str:
+    """``sha256  path`` for every file under ``results`` (sorted; ``sha256sum -c`` reads it).
+
+    Two runs are identical exactly when their manifests are; floats are compared through the
+    exact bytes of the tables. Top-level folders in ``skip`` (transient training state), hidden
+    files (temporary names of writes in progress) and ``exclude`` (the manifest itself) are left out.
+    """
+    lines = []
+    for path in sorted(results.rglob("*")):
+        relative = path.relative_to(results)
+        if (not path.is_file() or relative.parts[0] in skip or path.name.startswith(".")
+                or (exclude is not None and path.resolve() == exclude.resolve())):
+            continue
+        digest = hashlib.sha256()
+        with open(path, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        lines.append(f"{digest.hexdigest()}  {results.name}/{relative.as_posix()}")
+    return "\n".join(lines) + "\n"
