@@ -21,11 +21,13 @@ include: "rules/gradreg.smk"
 include: "rules/cbrnn.smk"
 include: "rules/fixed_points.smk"
 include: "rules/figures.smk"
+include: "rules/manifest.smk"
 
 
 # Light steps (summaries, figures, the target rule) run on the submitting node, not as cluster jobs.
 localrules:
     all,
+    checksum_manifest,
     gradient_spread,
     timescale_gradient,
     summarise_gradreg,
@@ -41,9 +43,16 @@ localrules:
     summarise_microns,
     figure_microns_accuracy,
     figure_microns_graph,
+    figure_family_fmri,
+    figure_family_gradreg,
+    figure_family_cbrnn,
+    figure_family_microns,
+    figure_overview,
+    report_config,
 
 
 rule all:
     input:
         all_outputs(),
+        "results/checksums.sha256",
     default_target: True

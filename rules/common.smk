@@ -95,6 +95,9 @@ try:
     REFERENCE_SUBJECTS = _reference_subjects()
 except InputError as error:
     _fail(error)
+# The embedding settings; which subjects form the reference is expressed by the inputs instead, so
+# fixing reference_subjects to the current sheet reruns nothing.
+GRADIENT_SETTINGS = {key: value for key, value in config["gradients"].items() if key != "reference_subjects"}
 
 
 wildcard_constraints:
@@ -256,4 +259,4 @@ def all_outputs():
     if config["cbrnn"]["enabled"]:
         targets += ["results/summary/cbrnn.tsv",
                     *expand("results/figures/{name}.{ext}", name=CB_FIGURES, ext=["png", "pdf"])]
-    return targets
+    return targets + family_figure_targets()  # defined in rules/figures.smk

@@ -1,4 +1,8 @@
-# Stage 6: publication figures (PNG + PDF), registered in the Snakemake report.
+# Stage 6: publication figures (PNG + PDF), registered in the Snakemake report: per-stage figures,
+# one multi-panel figure per model family, an overview page, and the configuration page.
+
+
+include: "figures_common.smk"
 
 
 rule figure_gradient_space:
@@ -226,3 +230,137 @@ rule figure_microns_graph:
         "../envs/figures.yaml"
     script:
         "../workflow_scripts/figure_microns_graph.py"
+
+
+rule figure_family_fmri:
+    input:
+        **figure_inputs(["fmri"]),
+    output:
+        png=report("results/figures/family_fmri.png", caption="../resources/report/family_fmri.rst",
+                   category="fMRI"),
+        pdf="results/figures/family_fmri.pdf",
+    params:
+        families=["fmri"],
+        loader=loader_params(["fmri"]),
+        style=config["figures"],
+    log:
+        "logs/figures/family_fmri.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_family.py"
+
+
+rule figure_family_gradreg:
+    input:
+        **figure_inputs(["gradreg"]),
+    output:
+        png=report("results/figures/family_gradreg.png", caption="../resources/report/family_gradreg.rst",
+                   category="Gradient-regularised RNNs"),
+        pdf="results/figures/family_gradreg.pdf",
+    params:
+        families=["gradreg"],
+        loader=loader_params(["gradreg"]),
+        style=config["figures"],
+    log:
+        "logs/figures/family_gradreg.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_family.py"
+
+
+rule figure_family_cbrnn:
+    input:
+        **figure_inputs(["cbrnn"]),
+    output:
+        png=report("results/figures/family_cbrnn.png", caption="../resources/report/family_cbrnn.rst",
+                   category="Cortico-cerebellar RNNs"),
+        pdf="results/figures/family_cbrnn.pdf",
+    params:
+        families=["cbrnn"],
+        loader=loader_params(["cbrnn"]),
+        style=config["figures"],
+    log:
+        "logs/figures/family_cbrnn.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_family.py"
+
+
+rule figure_family_microns:
+    input:
+        **figure_inputs(["microns"]),
+    output:
+        png=report("results/figures/family_microns.png", caption="../resources/report/family_microns.rst",
+                   category="MICrONS-constrained RNNs"),
+        pdf="results/figures/family_microns.pdf",
+    params:
+        families=["microns"],
+        loader=loader_params(["microns"]),
+        style=config["figures"],
+    log:
+        "logs/figures/family_microns.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_family.py"
+
+
+rule figure_overview:
+    input:
+        **figure_inputs(figure_families()),
+    output:
+        png=report("results/figures/overview.png", caption="../resources/report/overview.rst", category="Overview"),
+        pdf="results/figures/overview.pdf",
+    params:
+        families=figure_families(),
+        loader=loader_params(figure_families()),
+        style=config["figures"],
+    log:
+        "logs/figures/overview.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/figure_family.py"
+
+
+rule report_config:
+    input:
+        subjects=config["subjects"],
+    output:
+        report("results/report/config.html", caption="../resources/report/config.rst", category="Configuration"),
+    params:
+        config=config,
+        configfiles=[str(path) for path in workflow.configfiles],
+    log:
+        "logs/report/config.log",
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=5,
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow_scripts/report_config.py"

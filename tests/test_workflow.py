@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from chromium import Chromium, chromium, walk_report  # noqa: F401 (chromium is a fixture)
 from conftest import make_workdir, run_snakemake
 
 pytestmark = pytest.mark.workflow
@@ -218,7 +220,7 @@ def test_a_figure_style_change_reruns_only_figures(demo_run):
                            "config/bigger_fonts.yaml")
     assert result.returncode == 0, result.stdout[-3000:]
     rules = {line.split()[0] for line in result.stdout.splitlines() if line and line.split()[-1].isdigit()}
-    rules -= {"all", "total"}
+    rules -= {"all", "total", "report_config", "checksum_manifest"}  # config page and manifest follow the figures
     assert rules and all(rule.startswith("figure_") for rule in rules), rules
 
 
@@ -243,6 +245,10 @@ def test_two_clean_runs_give_identical_results(demo_run, tmp_path):
     first_digests, second_digests = _result_digests(demo_run), _result_digests(second)
     assert len(first_digests) > 100
     assert first_digests == second_digests
+    # the workflow's own manifest covers every file, models and figures included, byte for byte
+    manifest = (demo_run / "results/checksums.sha256").read_text()
+    assert manifest == (second / "results/checksums.sha256").read_text()
+    assert len(manifest.splitlines()) > len(first_digests) and "results/rnn/gradreg/" in manifest
 
 
 def test_the_report_holds_every_figure_and_renders_its_captions(demo_run):
@@ -251,6 +257,53 @@ def test_the_report_holds_every_figure_and_renders_its_captions(demo_run):
     html = (demo_run / "report.html").read_text(errors="replace")
     for name in ["fmri_gradient_space", "gradreg_vs_spread", "cbrnn_ablation"]:
         assert f"{name}.png" in html
+
+
+FAMILY_FIGURES = ["family_fmri", "family_gradreg", "family_cbrnn", "family_microns", "overview"]
+FAMILY_RULES = ["figure_family_fmri", "figure_family_gradreg", "figure_family_cbrnn", "figure_family_microns",
+                "figure_overview", "report_config"]
+
+
+def test_family_figures_are_vector_with_embedded_fonts_and_byte_identical_on_rerun(demo_run):
+    paths = [demo_run / f"results/figures/{name}.{ext}" for name in FAMILY_FIGURES for ext in ("pdf", "png")]
+    paths.append(demo_run / "results/report/config.html")
+    before = {path: (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns) for path in paths}
+    for name in FAMILY_FIGURES:
+        pdf = (demo_run / f"results/figures/{name}.pdf").read_bytes()
+        assert b"/FontFile2" in pdf and b"/Subtype /Type3" not in pdf, f"{name}: fonts not embedded as TrueType"
+        assert b"/Subtype /Image" not in pdf, f"{name}: a bitmap inside the vector figure"
+        assert b"/CreationDate" not in pdf and b"/Producer" not in pdf
+    again = run_snakemake(demo_run, "--forcerun", *FAMILY_RULES)
+    assert again.returncode == 0, again.stdout[-3000:]
+    for rule in FAMILY_RULES:
+        assert f"localrule {rule}:" in again.stdout, f"{rule} did not rerun"
+    for path, (digest, mtime) in before.items():
+        assert path.stat().st_mtime_ns != mtime, f"{path.name} was not rewritten"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{path.name} changed on rerun"
+
+
+def _png_size(path):
+    """Width and height from a PNG's IHDR chunk."""
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+def test_the_report_renders_every_figure_its_caption_and_the_config_in_chromium(demo_run, chromium):
+    result = run_snakemake(demo_run, "--report", "report_browser.html")
+    assert result.returncode == 0, result.stdout[-3000:]
+    with Chromium(chromium) as browser:
+        records = walk_report(browser, demo_run / "report_browser.html")
+    images = {path: record for path, record in records.items() if record["mime"] == "image/png"}
+    assert sorted(images) == sorted(f"results/figures/{p.name}" for p in (demo_run / "results/figures").glob("*.png"))
+    assert {f"results/figures/{name}.png" for name in FAMILY_FIGURES} <= set(images)
+    for path, record in images.items():
+        assert (record["naturalWidth"], record["naturalHeight"]) == _png_size(demo_run / path), f"{path} not decoded"
+        assert record["shownWidth"] > 0 and record["shownHeight"] > 0, f"{path} not shown"
+    for path, record in records.items():
+        assert record["caption"] and record["captionShown"], f"{path}: no caption shown"
+    assert "Ornstein-Uhlenbeck" in records["results/figures/family_fmri.png"]["caption"]
+    config = records["results/report/config.html"]["text"]
+    assert "n_permutations: 200" in config and "resample_atlas: false" in config  # an override and a default
+    assert "101309" in config and "Subjects (7)" in config
 
 
 def test_microns_stage_outputs(demo_run):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from brainrnn.plotting import GROUP_COLOURS
+from brainrnn.plotting import NEUTRAL, palette
 
 MEASURE_LABELS = {
     "steps_to_criterion": "steps to criterion", "plateau_loss": "plateau loss", "final_accuracy": "held-out accuracy",
@@ -18,7 +18,8 @@ MEASURE_LABELS = {
 
 
 def variant_colour(variants: list[str], variant: str) -> str:
-    return GROUP_COLOURS[list(variants).index(variant) % len(GROUP_COLOURS)]
+    """The variant's colour, the same in every figure (config order)."""
+    return palette(variants)[variant]
 
 
 def learning_figure(histories: pd.DataFrame, variants: list[str]) -> Figure:
@@ -51,15 +52,17 @@ def spread_figure(summary: pd.DataFrame, correlations: pd.DataFrame, variant: st
     block = summary[summary["variant"] == variant]
     per_subject = block.groupby(["subject", "group"], as_index=False)[[spread_measure, *measures]].mean()
     groups = sorted(per_subject["group"].unique())
+    colours = palette(groups)
     for axis, measure in zip(axes.flat, measures):
-        for index, group in enumerate(groups):
+        for group in groups:
             part = per_subject[per_subject["group"] == group]
-            axis.scatter(part[spread_measure], part[measure], s=14, color=GROUP_COLOURS[index % len(GROUP_COLOURS)],
-                         label=group, linewidths=0)
+            axis.scatter(part[spread_measure], part[measure], s=14, color=colours[group], label=group, linewidths=0)
         stat = correlations[(correlations["variant"] == variant) & (correlations["measure"] == measure)
                             & (correlations["spread_measure"] == spread_measure)]
-        if len(stat):
+        if len(stat) and np.isfinite(stat["rho"].iloc[0]):
             axis.set_title(f"ρ = {stat['rho'].iloc[0]:.2f}, p = {stat['p_permutation'].iloc[0]:.3f}")
+        else:
+            axis.set_title("ρ undefined (constant measure)")
         axis.set_xlabel(f"gradient {spread_measure}")
         axis.set_ylabel(MEASURE_LABELS[measure])
     for axis in list(axes.flat)[len(measures):]:
@@ -75,7 +78,7 @@ def spectra_figure(eigenvalues: dict[str, np.ndarray], variants: list[str]) -> F
     circle = np.exp(1j * np.linspace(0, 2 * np.pi, 200))
     for axis, variant in zip(axes[0], variants):
         values = eigenvalues.get(variant, np.zeros(0, dtype=complex))
-        axis.plot(circle.real, circle.imag, color="0.6", lw=0.7, ls="--")
+        axis.plot(circle.real, circle.imag, color=NEUTRAL, lw=0.7, ls="--")
         axis.scatter(values.real, values.imag, s=2, alpha=0.3, linewidths=0, color=variant_colour(variants, variant))
         axis.set_title(variant)
         axis.set_aspect("equal")

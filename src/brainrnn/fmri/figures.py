@@ -9,7 +9,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from brainrnn.plotting import group_colour
+from brainrnn.plotting import group_colour, reference_line, vector_colorbar
 
 
 def gradient_space_figure(gradients: dict[str, pd.DataFrame], timescales: dict[str, pd.DataFrame],
@@ -37,7 +37,7 @@ def gradient_space_figure(gradients: dict[str, pd.DataFrame], timescales: dict[s
     for axis in axes[:, 0]:
         axis.set_ylabel("G2")
     if scatter is not None:
-        figure.colorbar(scatter, ax=axes, label="τ (s)", shrink=0.8)
+        vector_colorbar(figure, scatter, ax=axes, label="τ (s)", shrink=0.8)
     return figure
 
 
@@ -78,7 +78,7 @@ def timescale_extremity_figure(gradients: dict[str, pd.DataFrame], timescales: d
         values = relation.loc[relation["group"] == group, "rho_tau_extremity"].to_numpy()
         per_subject.scatter(np.full(values.size, position), values, color=group_colour(groups_all, group), s=14)
         per_subject.hlines(values.mean(), position - 0.25, position + 0.25, color=group_colour(groups_all, group))
-    per_subject.axhline(0.0, color="0.6", lw=0.8, ls="--")
+    reference_line(per_subject, 0.0)
     per_subject.set_xticks(range(len(groups)), groups)
     per_subject.set_xlim(-0.6, len(groups) - 0.4)
     per_subject.set_ylabel("Spearman ρ(τ, extremity)")
