@@ -218,17 +218,33 @@ MICRONS_FILES = ["connectome_{field}.csv", "positions_{field}.npy", "root_ids_{f
                  "sttc_matrix.npy", "precision_matrix.npy"]
 
 
-def microns_field_folder():
+def microns_archive(field):
+    """The manifest row of a field that comes as an archive (non-empty 'extract'), or None."""
+    if config["microns"]["source"] != "download" or field == "synthetic":
+        return None
+    rows = MICRONS_MANIFEST[MICRONS_MANIFEST["field"] == field]
+    archives = rows[rows["extract"] != ""]
+    return None if archives.empty else archives.iloc[0]
+
+
+def microns_field_folder(wildcards):
+    """The folder holding <field>/ for load_field: downloads, an unpacked archive, or microns.folder."""
+    archive = microns_archive(wildcards.field)
+    if archive is not None:
+        return f"results/extracted/microns/{wildcards.field}/{archive['file']}/{archive['extract']}"
     if config["microns"]["source"] == "download":
         return "results/downloads/microns"
     return config["microns"]["folder"]
 
 
 def microns_field_files(wildcards):
-    """The raw files of one field (none for the synthetic field, which is generated)."""
+    """The raw files of one field (none for the synthetic field, which is generated; a folder for an archive)."""
     if wildcards.field == "synthetic":
         return []
-    folder = microns_field_folder()
+    archive = microns_archive(wildcards.field)
+    if archive is not None:
+        return [f"results/extracted/microns/{wildcards.field}/{archive['file']}"]
+    folder = microns_field_folder(wildcards)
     return [f"{folder}/{wildcards.field}/{name.format(field=wildcards.field)}" for name in MICRONS_FILES]
 
 

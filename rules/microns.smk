@@ -1,4 +1,5 @@
-# Inputs: MICrONS fields (synthetic, a local folder, or checksummed downloads) -> one normalised field file.
+# Inputs: MICrONS fields (synthetic, a local folder, or checksummed downloads, archives unpacked safely)
+# -> one normalised field file.
 
 
 rule download_microns:
@@ -24,6 +25,28 @@ rule download_microns:
         "../workflow_scripts/download_microns.py"
 
 
+rule extract_microns:
+    input:
+        archive="results/downloads/microns/{field}/{archive}",
+    output:
+        folder=directory("results/extracted/microns/{field}/{archive}"),
+    params:
+        inner=lambda wildcards: MICRONS_MANIFEST.loc[(wildcards.field, wildcards.archive), "extract"],
+    log:
+        "logs/extract_microns/{field}/{archive}.log",
+    wildcard_constraints:
+        field="[0-9]+_[0-9]+_[0-9]+",
+        archive=r"[A-Za-z0-9_.-]+\.(zip|tar|tgz|tbz2|txz|tar\.gz|tar\.bz2|tar\.xz)",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    conda:
+        "../envs/fmri.yaml"
+    script:
+        "../workflow_scripts/extract_microns.py"
+
+
 rule microns_field:
     input:
         files=microns_field_files,
@@ -31,7 +54,7 @@ rule microns_field:
         field="results/microns/{field}/field.npz",
         quality="results/microns/{field}/quality.json",
     params:
-        folder=lambda wildcards: microns_field_folder(),
+        folder=microns_field_folder,
         inf_md=config["microns"]["inf_md"],
         synthetic=config["microns"]["synthetic"],
         seed=lambda wildcards: derive_seed(config["seed"], "microns", wildcards.field),
@@ -90,7 +113,7 @@ rule train_microns:
     benchmark:
         "benchmarks/train_microns/{mode}/{field}/{variant}/{task}.tsv"
     wildcard_constraints:
-        mode="faithful|corrected",
+        mode="faithful|corrected|matched",
         variant="[A-Za-z-]+",
         task="one_choice|go_nogo|perceptual_dm",
     threads: 1

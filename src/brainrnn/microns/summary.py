@@ -10,17 +10,26 @@ from matplotlib.figure import Figure
 MEASURES = ("final_accuracy", "train_accuracy_last", "modularity", "small_worldness", "assortativity", "weight_entropy_bits",
             "n_fixed_points", "max_abs_eigenvalue")
 KEYS = ["mode", "field", "variant", "task"]
+MODE_ORDER = ("faithful", "corrected", "matched")
+"""``variants.MODES``, restated so that this module (run in the torch-free fmri environment) needs no torch."""
+APPLIED = ["lambda", "lambda_emd"]
+"""Penalty strengths a run applied: fixed per mode × field × variant (rescaled in matched mode)."""
+
+
+def ordered_modes(summary: pd.DataFrame) -> list[str]:
+    """The modes present, in the order faithful, corrected, matched."""
+    return [mode for mode in MODE_ORDER if mode in set(summary["mode"])]
 
 
 def summarise(runs: pd.DataFrame, fixed_points: pd.DataFrame, reported: pd.DataFrame) -> tuple[pd.DataFrame,
                                                                                                 pd.DataFrame]:
     """Per-run table with fixed-point measures, and mean/SEM per mode × field × variant × task with the
-    authors' reported accuracy beside ours."""
+    λ and λ_EMD applied and the authors' reported accuracy beside ours."""
     runs = runs.astype({"field": str}).merge(
         fixed_points.drop(columns=["family"], errors="ignore").astype({"field": str}),
         on=[*KEYS, "seed"], how="left", validate="one_to_one")
     grouped = runs.groupby(KEYS, sort=False)
-    summary = grouped[list(MEASURES)].mean().add_suffix("_mean").join(
+    summary = grouped[APPLIED].first().join(grouped[list(MEASURES)].mean().add_suffix("_mean")).join(
         grouped[list(MEASURES)].sem().add_suffix("_sem")).join(grouped.size().rename("n_seeds")).reset_index()
     authors = reported.melt(id_vars="task", var_name="variant", value_name="reported_accuracy")
     summary = summary.merge(authors, on=["task", "variant"], how="left")
@@ -30,7 +39,7 @@ def summarise(runs: pd.DataFrame, fixed_points: pd.DataFrame, reported: pd.DataF
 def accuracy_figure(summary: pd.DataFrame, reported: pd.DataFrame, variants: list[str], tasks: list[str]) -> Figure:
     """Heat maps of held-out accuracy (variants × tasks), one per mode, beside the authors' numbers."""
     panels = [(f"ours, {mode}", summary[summary["mode"] == mode].pivot_table(
-        index="task", columns="variant", values="final_accuracy_mean")) for mode in sorted(summary["mode"].unique())]
+        index="task", columns="variant", values="final_accuracy_mean")) for mode in ordered_modes(summary)]
     panels.append(("reported (6_6_2)", reported.set_index("task")))
     figure, axes = plt.subplots(len(panels), 1, figsize=(0.55 * len(variants) + 1.6, 1.25 * len(panels) + 0.4),
                                 squeeze=False)
@@ -55,7 +64,7 @@ def graph_figure(summary: pd.DataFrame, variants: list[str]) -> Figure:
     measures = [("modularity_mean", "modularity"), ("small_worldness_mean", "small-worldness σ"),
                 ("weight_entropy_bits_mean", "weight entropy (bits)")]
     figure, axes = plt.subplots(1, len(measures), figsize=(7.0, 2.4))
-    modes = sorted(summary["mode"].unique())
+    modes = ordered_modes(summary)
     width = 0.8 / len(modes)
     for axis, (column, label) in zip(axes, measures):
         for index, mode in enumerate(modes):

@@ -15,23 +15,35 @@ reshape, grid distances not normalised, zero node strengths replaced by 1e-10 in
 communicability, and the plain L1 penalty ignoring λ. ``corrected`` mode uses true soma
 distances, normalises both distances to a maximum of 1, treats zero strengths as zero, and applies
 λ everywhere.
+
+``matched`` mode makes the corrected choices and also matches λ across penalties. At the same
+weights the penalties differ by orders of magnitude (on field 6_6_2, at an orthogonal matrix,
+Σ|W|⊙D* is ~140× Σ|W|⊙D*⊙C), so "W*D*C beats WD*" could be a λ effect. Each variant's λ and
+λ_EMD are multiplied by one factor chosen so that its penalty equals that of the reference
+variant (``microns.match_reference``, default W*D*C, whose λ is kept) at a common matching
+point: an orthogonal matrix drawn once per field from the base seed. The point is the same for
+every variant, so the match compares penalty functions, not initialisations (matching each
+variant at its own initialisation would confound init with λ, and is undefined for the diagonal
+control, whose penalty is 0 there). The L1, D and C penalties scale linearly with the weights
+(communicability is scale-free), so they stay matched at every multiple of the matching point.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from brainrnn.errors import InputError
+from brainrnn.microns.expm import communicability
 from brainrnn.microns.field import VOXEL_NM, Field
-from brainrnn.models.regularisers import communicability, pairwise_distances
+from brainrnn.models.regularisers import pairwise_distances
 
 VARIANTS = ("W*D*C", "WD*C", "WDC", "WD*", "WD", "W", "W*D*C*", "WD*C*", "W*DC*", "W!D*C", "W!D*C*")
 CONTROLS = ("W0D*C", "W0D*C*")
-MODES = ("faithful", "corrected")
+MODES = ("faithful", "corrected", "matched")
 NAME = re.compile(r"^(W\*|W!|W0|W)(D\*|D)?(C\*|C)?$")
 FAITHFUL_ZERO_STRENGTH = 1e-10
 
@@ -49,6 +61,10 @@ class Variant:
             raise InputError(f"unknown MICrONS variant '{name}'.", field="microns.variants",
                              fix=f"use any of: {', '.join(VARIANTS + CONTROLS)}.")
         return cls(*match.groups())
+
+    @property
+    def name(self) -> str:
+        return self.init + (self.distance or "") + (self.communicability or "")
 
 
 def minmax(matrix: np.ndarray) -> np.ndarray:
@@ -123,11 +139,15 @@ class Penalty:
     target: torch.Tensor | None
     ignore_lambda_for_l1: bool
 
+    @property
+    def effective_strength(self) -> float:
+        """The λ actually applied (the faithful plain L1 penalty ignores λ, i.e. uses 1)."""
+        return 1.0 if self.variant.distance is None and self.ignore_lambda_for_l1 else self.strength
+
     def __call__(self, weight: torch.Tensor) -> torch.Tensor:
         magnitude = weight.abs()
         if self.variant.distance is None:
-            scale = 1.0 if self.ignore_lambda_for_l1 else self.strength
-            return scale * magnitude.sum(dim=(-2, -1))
+            return self.effective_strength * magnitude.sum(dim=(-2, -1))
         if self.variant.communicability == "C":
             return self.strength * (magnitude * self.distance * communicability(weight)).sum(dim=(-2, -1))
         cost = self.strength * (magnitude * self.distance).sum(dim=(-2, -1))
@@ -138,7 +158,34 @@ class Penalty:
         return cost
 
 
-def make_penalty(variant: Variant, field: Field, mode: str, *, strength: float, emd_strength: float) -> Penalty:
-    target = target_communicability(field, mode) if variant.communicability == "C*" else None
-    return Penalty(variant, torch.tensor(distances(variant, field, mode), dtype=torch.float32), strength,
-                   emd_strength, target, ignore_lambda_for_l1=mode == "faithful")
+def matching_point(field: Field, seed: int) -> torch.Tensor:
+    """The common weights at which matched mode equalises the penalties: one orthogonal matrix, (1, N, N)."""
+    orthogonal = initial_weights(Variant("W", None, None), field, np.random.default_rng(seed))
+    return torch.tensor(orthogonal, dtype=torch.float32).unsqueeze(0)
+
+
+def make_penalty(variant: Variant, field: Field, mode: str, *, strength: float, emd_strength: float,
+                 reference: str = "W*D*C", match_seed: int = 0) -> Penalty:
+    """The variant's penalty in ``mode``; in matched mode, rescaled to the reference's at the matching point."""
+    if mode not in MODES:
+        raise InputError(f"unknown MICrONS mode '{mode}'.", field="microns.modes", fix=f"use {', '.join(MODES)}.")
+    choices = "faithful" if mode == "faithful" else "corrected"
+    target = target_communicability(field, choices) if variant.communicability == "C*" else None
+    penalty = Penalty(variant, torch.tensor(distances(variant, field, choices), dtype=torch.float32), strength,
+                      emd_strength, target, ignore_lambda_for_l1=mode == "faithful")
+    if mode != "matched":
+        return penalty
+    if strength <= 0:
+        raise InputError("matched mode rescales λ, so λ must be positive.", field="microns.lambda",
+                         fix="set microns.lambda > 0, or drop 'matched' from microns.modes.")
+    point = matching_point(field, match_seed)
+    with torch.no_grad():
+        wanted = float(make_penalty(Variant.parse(reference), field, "corrected", strength=strength,
+                                    emd_strength=emd_strength)(point)[0])
+        own = float(penalty(point)[0])
+    if not own > 0:
+        raise InputError(f"the penalty of {variant.name} is {own} at the matching point of field {field.name}; "
+                         "it cannot be matched.", field="microns.modes",
+                         fix="check the field's positions (distinct somata), or drop 'matched' from microns.modes.")
+    factor = wanted / own
+    return replace(penalty, strength=strength * factor, emd_strength=emd_strength * factor)
