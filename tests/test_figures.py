@@ -231,3 +231,27 @@ def test_config_page_holds_the_validated_config_escaped_and_the_subjects():
     assert "config/config.yaml" in page and "extra.yaml" in page
     assert "Subjects (2)" in page and "102311" in page and "patient" in page
     assert "<script" not in page and "http" not in page
+
+
+def test_microns_panels_show_one_mode_and_mark_every_mode_against_the_paper():
+    from brainrnn.family_figures import MicronsResults, draw_microns_measure, draw_ours_vs_reported
+
+    modes = {"faithful": 0.1, "corrected": 0.6, "matched": 0.9}
+    runs = pd.DataFrame([{"mode": mode, "variant": "W*D*C", "task": "go_nogo", "seed": seed, "modularity": value}
+                         for mode, value in modes.items() for seed in (0, 1)])
+    summary = pd.DataFrame([{"mode": mode, "variant": "W*D*C", "task": "go_nogo", "final_accuracy_mean": value,
+                             "reported_accuracy": 0.948} for mode, value in modes.items()])
+    microns = MicronsResults(summary=summary, runs=runs, variants=["W*D*C"], tasks=["go_nogo"])
+    assert microns.primary_mode == "corrected"
+    apply_style()
+    figure, (left, right) = plt.subplots(1, 2)
+    draw_microns_measure(left, microns, "modularity", "Q")
+    from matplotlib.collections import PathCollection
+
+    shown = np.concatenate([points.get_offsets()[:, 1] for points in left.collections
+                            if isinstance(points, PathCollection)])
+    assert np.allclose(shown, 0.6)
+    draw_ours_vs_reported(right, microns, legend=True)
+    fills = {line.get_fillstyle() for line in right.lines if np.size(line.get_xdata()) == 1}
+    assert fills == {"none", "full", "left"}
+    plt.close(figure)

@@ -30,6 +30,8 @@ OVERVIEW_TITLES = {"fmri": "fMRI: timescale against gradient extremity",
                    "cbrnn": "Cortico-cerebellar RNNs: curriculum progress",
                    "microns": "MICrONS-constrained RNNs: ours vs the paper"}
 TASK_MARKERS = ("o", "s", "^", "D", "v")
+MODE_FILL = {"corrected": "full", "faithful": "none", "matched": "left"}
+"""Marker fill per MICrONS mode: filled corrected, open faithful, half-filled λ-matched."""
 SPREAD_MEASURES = {"g1_range": "G1 range", "dispersion": "dispersion (G1–G3)",
                    "explained_G1": "eigenvalue share of G1"}
 
@@ -74,6 +76,12 @@ class MicronsResults:
     runs: pd.DataFrame
     variants: list[str]
     tasks: list[str]
+
+    @property
+    def primary_mode(self) -> str:
+        """The mode the per-variant panels show: corrected when it was run, else the first one run."""
+        modes = list(dict.fromkeys(self.runs["mode"]))
+        return "corrected" if "corrected" in modes else modes[0]
 
 
 def load_fmri(reference: str, gradients: Sequence[str], timescales: Sequence[str], spread: str, relation: str,
@@ -382,16 +390,16 @@ def _task_markers(tasks: Sequence[str]) -> dict[str, str]:
 
 
 def draw_ours_vs_reported(axis: Axes, microns: MicronsResults, *, legend: bool = True) -> None:
-    """Our held-out accuracy against the authors' reported accuracy, one point per variant × task
-    (filled: corrected mode; open: faithful mode)."""
+    """Our held-out accuracy against the authors' reported accuracy, one point per variant × task × mode
+    (filled: corrected; open: faithful; half-filled: λ-matched)."""
     colours, markers = palette(microns.variants), _task_markers(microns.tasks)
     table = microns.summary.dropna(subset=["reported_accuracy"])
     for (variant, task, mode), row in table.set_index(["variant", "task", "mode"]).iterrows():
         if variant not in colours or task not in markers:
             continue
-        axis.scatter(row["reported_accuracy"], row["final_accuracy_mean"], s=22, marker=markers[task],
-                     color=colours[variant] if mode == "corrected" else "white", edgecolors=colours[variant],
-                     linewidths=0.9, zorder=3)
+        axis.plot(row["reported_accuracy"], row["final_accuracy_mean"], ls="", marker=markers[task], markersize=4.7,
+                  color=colours[variant], fillstyle=MODE_FILL.get(mode, "full"), markerfacecoloralt="white",
+                  markeredgewidth=0.9, zorder=3)
     axis.plot([0.4, 1.02], [0.4, 1.02], color=NEUTRAL, lw=0.7, zorder=1)
     reference_line(axis, 0.5)
     reference_line(axis, 0.5, horizontal=False)
@@ -404,15 +412,18 @@ def draw_ours_vs_reported(axis: Axes, microns: MicronsResults, *, legend: bool =
         handles = [Line2D([], [], ls="", marker="o", color=colours[v], label=v) for v in microns.variants]
         handles += [Line2D([], [], ls="", marker=markers[t], color="0.3", label=t.replace("_", " "))
                     for t in microns.tasks]
+        handles += [Line2D([], [], ls="", marker="o", color="0.3", fillstyle=MODE_FILL.get(mode, "full"),
+                           markerfacecoloralt="white", label=mode)
+                    for mode in dict.fromkeys(table["mode"])]
         axis.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), handletextpad=0.2)
 
 
 def draw_microns_measure(axis: Axes, microns: MicronsResults, column: str, label: str) -> None:
-    """One per-run measure by variant, one column of points per task (marker = task)."""
+    """One per-run measure by variant in the primary mode, one column of points per task (marker = task)."""
     colours, markers = palette(microns.variants), _task_markers(microns.tasks)
     width = 0.8 / len(microns.tasks)
     for index, task in enumerate(microns.tasks):
-        runs = microns.runs[microns.runs["task"] == task]
+        runs = microns.runs[(microns.runs["task"] == task) & (microns.runs["mode"] == microns.primary_mode)]
         strip(axis, {variant: runs.loc[runs["variant"] == variant, column] for variant in microns.variants}, colours,
               offset=-0.4 + width * (index + 0.5), width=width * 0.9, marker=markers[task], seed=index)
     axis.set_xticks(range(len(microns.variants)), microns.variants, rotation=45, ha="right")
@@ -434,7 +445,8 @@ def microns_figure(microns: MicronsResults) -> Figure:
     draw_microns_measure(axes["F"], microns, "max_abs_eigenvalue", "max |λ| at fixed points")
     reference_line(axes["F"], 1.0)
     label_panels([axes[key] for key in "ABCDEF"],
-                 ["Against the paper", "Task accuracy", "Graph structure", None, None, "Fixed points"])
+                 ["Against the paper", f"Task accuracy ({microns.primary_mode})", "Graph structure", None, None,
+                  "Fixed points"])
     return figure
 
 
