@@ -123,6 +123,14 @@ def test_saved_members_reload_with_weights_only_and_refuse_a_mismatch(tmp_path):
         load_member(tmp_path / "m.pt", config_hash="h2")
 
 
+def test_a_saved_member_has_the_same_bytes_whatever_its_file_name(tmp_path):
+    _, model = _setup([1, 2])
+    save_member(model, 0, tmp_path / "a.pt", config_hash="h", meta={})
+    (tmp_path / "run2").mkdir()
+    save_member(model, 0, tmp_path / "run2" / "other_name.pt", config_hash="h", meta={})
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "run2" / "other_name.pt").read_bytes()
+
+
 def test_frozen_recurrent_weights_stay_bitwise_identical():
     task, model = _setup([1])
     before = model.recurrent.detach().clone()

@@ -229,8 +229,8 @@ def train_curriculum(model: LeakyRNN, task_name: str, options: CurriculumOptions
                      "generators": [generator.get_state() for generator in generators], "epoch": epoch,
                      "levels": levels, "history": rows, "level_one": level_one, "level_one_epoch": level_one_epoch,
                      "config_hash": config_hash}
-            with atomic_path(checkpoint) as tmp:
-                torch.save(state, tmp)
+            with atomic_path(checkpoint) as tmp, open(tmp, "wb") as stream:  # a stream: no temp name in the bytes
+                torch.save(state, stream)
     for member in range(members):
         if level_one_epoch[member] is None:  # never passed level 1: its last state stands in
             for name, value in model.state_dict().items():

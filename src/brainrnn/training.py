@@ -164,8 +164,8 @@ def _save_checkpoint(path: Path, model: LeakyRNN, optimiser: torch.optim.Optimiz
     state = {"model": model.state_dict(), "optimiser": optimiser.state_dict(),
              "generators": [generator.get_state() for generator in generators], "step": step,
              "history": rows, "reached": reached, "running": running, "config_hash": config_hash}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as stream:  # a stream: no temp name in the bytes
+        torch.save(state, stream)
     LOG.info("checkpoint at step %d -> %s", step, path)
 
 

@@ -166,8 +166,8 @@ def save_member(model: LeakyRNN, member: int, path: str | Path, *, config_hash: 
     """Write one member as a self-describing file loadable with ``torch.load(weights_only=True)``."""
     state = {"state": model.member_state_dict(member), "shape": model.shape.as_dict(),
              "config_hash": config_hash, "meta": meta, "hook": _hook_description(model.bias_hook)}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as stream:  # a stream: no temp name in the bytes
+        torch.save(state, stream)
 
 
 def load_member(path: str | Path, *, config_hash: str | None = None) -> tuple[LeakyRNN, dict]:
