@@ -16,10 +16,10 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(SNAKEMAKE) --profile profiles/default --cores $(CORES)
+	$(SNAKEMAKE) --profile profiles/local --cores $(CORES)
 
 dryrun: $(STAMP)
-	$(SNAKEMAKE) --profile profiles/default --dry-run
+	$(SNAKEMAKE) --profile profiles/local --dry-run
 
 lint: $(STAMP)
 	$(SNAKEMAKE) --lint
@@ -29,7 +29,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 report: $(STAMP)
-	$(SNAKEMAKE) --profile profiles/default --report results/report.html
+	$(SNAKEMAKE) --profile profiles/local --report results/report.html
 
 lock:
 	rm -rf /tmp/brainrnn-lock && $(PYTHON) -m venv /tmp/brainrnn-lock

@@ -1,5 +1,5 @@
 # Brain-constrained recurrent neural networks: from fMRI and connectomes to figures.
-# Run `make run` for the demo, or `snakemake --profile profiles/default --configfile <yours>`.
+# Run `make run` for the demo, or `snakemake --profile profiles/local --configfile <yours>`.
 from snakemake.utils import min_version
 
 min_version("9.15.0")

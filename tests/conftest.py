@@ -46,7 +46,7 @@ def _merge(base: dict, update: dict) -> None:
 def run_snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run the project's Snakefile with ``workdir`` as working directory; stdout and stderr merged."""
     command = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-               "--cores", "2", *args]
+               "--profile", str(ROOT / "profiles" / "local"), "--cores", "2", *args]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
                           env=env, cwd=workdir)

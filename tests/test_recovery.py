@@ -23,8 +23,8 @@ THREE_SUBJECTS = "subject\tgroup\n101309\tcontrol\n102311\tcontrol\n102816\tcont
 
 def start_snakemake(workdir: Path, *targets: str) -> subprocess.Popen:
     """Snakemake in its own process group, as a terminal would run it, so Ctrl-C reaches every job."""
-    command = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2",
-               *targets]
+    command = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+               "--profile", str(ROOT / "profiles" / "local"), "--cores", "2", *targets]
     return subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, env={**os.environ, "PYTHONHASHSEED": "0"})
 

@@ -40,7 +40,7 @@ _merge(MODELS, {"gradreg": {"variants": ["gradreg"]}, "cbrnn": {"seeds": [0]}, "
 TARGETS = ["results/fmri/timescale_gradient.tsv", "results/summary/gradreg.tsv", "results/summary/microns.tsv",
            "results/microns/synthetic/quality.json", "results/rnn/cbrnn/reservoir/seed-0/fixed_points.tsv",
            "results/rnn/cbrnn/rnn/seed-0/metrics.json"]
-# the slurm profile alone (not the local profiles/default), plus what this test machine needs: no
+# the slurm profile alone (no workflow profile), plus what this test machine needs: no
 # accounting database (so squeue, not sacct, and no account), one node with 2 CPUs (so bundled jobs
 # ask for 2), status checks every few seconds instead of every 40 s
 SLURM_ARGS = ["--profile", str(ROOT / "profiles" / "slurm"), "--workflow-profile", "none",
