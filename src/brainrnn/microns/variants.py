@@ -37,9 +37,8 @@ import numpy as np
 import torch
 
 from brainrnn.errors import InputError
-from brainrnn.microns.expm import communicability
 from brainrnn.microns.field import VOXEL_NM, Field
-from brainrnn.models.regularisers import pairwise_distances
+from brainrnn.models.regularisers import communicability, pairwise_distances
 
 VARIANTS = ("W*D*C", "WD*C", "WDC", "WD*", "WD", "W", "W*D*C*", "WD*C*", "W*DC*", "W!D*C", "W!D*C*")
 CONTROLS = ("W0D*C", "W0D*C*")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from brainrnn.models.expm import matrix_exp
+
 
 def pairwise_distances(coordinates: np.ndarray) -> np.ndarray:
     """Euclidean distances (N, N) between rows of ``coordinates`` (N, k), kept in their own units."""
@@ -19,13 +21,17 @@ def pairwise_distances(coordinates: np.ndarray) -> np.ndarray:
 
 
 def communicability(weight: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    """Weighted communicability of |W| per member, (E, N, N), with a zero diagonal."""
+    """Weighted communicability expm(S^-½ |W| S^-½) per member, (E, N, N), with a zero diagonal.
+
+    S holds the out-strengths (row sums of |W|); a neuron with zero strength gets a zero
+    normalisation (not the MICrONS notebook's 1e-10, which inflates its entries to ~1e5).
+    """
     magnitude = weight.abs()
     strength = magnitude.sum(dim=-1)
     scale = torch.where(strength > eps, strength.clamp(min=eps).rsqrt(), torch.zeros_like(strength))
     normalised = scale.unsqueeze(-1) * magnitude * scale.unsqueeze(-2)
-    result = torch.linalg.matrix_exp(normalised)
-    return result * (1.0 - torch.eye(weight.shape[-1], dtype=weight.dtype))
+    result = matrix_exp(normalised)
+    return result * (1.0 - torch.eye(weight.shape[-1], dtype=weight.dtype, device=weight.device))
 
 
 def wiring_cost(weight: torch.Tensor, distance: torch.Tensor, strength: torch.Tensor,

@@ -1,8 +1,8 @@
-"""Communicability with a matrix exponential made of plain matrix products, so its gradient is cheap.
+"""A matrix exponential made of plain matrix products, so its gradient is cheap (for communicability).
 
 ``torch.linalg.matrix_exp`` differentiates through the exponential of a 2N × 2N block matrix;
-for the communicability penalties of a 312-neuron field that backward pass cost more than the
-rest of a training step. Here exp(A) is computed by scaling and squaring a degree-8 Taylor
+for the communicability penalties of a 312-neuron MICrONS field that backward pass cost more than
+the rest of a training step. Here exp(A) is computed by scaling and squaring a degree-8 Taylor
 polynomial: A is divided by 2^s so that its 1-norm is at most θ, the polynomial takes four
 N × N products (Paterson–Stockmeyer form) and each squaring one more. Autograd then costs two
 products per forward product, about 6× less than the block method in float32, with a gradient
@@ -43,15 +43,3 @@ def matrix_exp(matrix: torch.Tensor) -> torch.Tensor:
         result = torch.where((squarings > step).view(-1, 1, 1), result @ result, result)
     return result
 
-
-def communicability(weight: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    """Weighted communicability expm(S^-½ |W| S^-½) per member, (E, N, N), with a zero diagonal.
-
-    S holds the out-strengths (row sums of |W|); a neuron with zero strength gets a zero
-    normalisation (not the reference notebook's 1e-10, which inflates its entries to ~1e5).
-    """
-    magnitude = weight.abs()
-    strength = magnitude.sum(dim=-1)
-    scale = torch.where(strength > eps, strength.clamp(min=eps).rsqrt(), torch.zeros_like(strength))
-    normalised = scale.unsqueeze(-1) * magnitude * scale.unsqueeze(-2)
-    return matrix_exp(normalised) * (1.0 - torch.eye(weight.shape[-1], dtype=weight.dtype, device=weight.device))
