@@ -14,12 +14,7 @@ from brainrnn.tasks import make_task
 SMALL = cbrnn.CurriculumOptions(epochs=12, train_steps=20, test_steps=4, optimiser="adam", learning_rate=1e-3)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_parameter_counts_match_within_one_percent_and_the_source_sizes():

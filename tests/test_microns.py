@@ -19,13 +19,7 @@ needs_shared = pytest.mark.skipif(not (SHARED / "info").is_dir(),
                                   reason=f"the real MICrONS fields are not present at {SHARED}")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small networks train several times faster on one thread than on two shared ones."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @needs_shared

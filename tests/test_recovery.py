@@ -13,11 +13,11 @@ import pytest
 import torch
 
 from conftest import ROOT, SNAKEMAKE, make_workdir, run_snakemake
-from test_workflow import SMALL_MODELS, _result_digests
+from test_incremental import FMRI_AND_GRADREG
+from test_workflow import _result_digests
 
 pytestmark = pytest.mark.workflow
 
-FMRI_AND_GRADREG = {**SMALL_MODELS, "cbrnn": {"enabled": False}, "microns": {"enabled": False}}
 THREE_SUBJECTS = "subject\tgroup\n101309\tcontrol\n102311\tcontrol\n102816\tcontrol\n"
 
 
