@@ -13,7 +13,7 @@ rule train_cbrnn:
     params:
         seeds=CB_SEEDS,
         base_seed=config["seed"],
-        cbrnn=config["cbrnn"],
+        cbrnn=CBRNN_SETTINGS,
         checkpoint_dir="results/checkpoints/cbrnn/{group}",
     log:
         "logs/train_cbrnn/{group}.log",
@@ -41,7 +41,7 @@ rule freeze_cbrnn:
     params:
         seeds=CB_SEEDS,
         base_seed=config["seed"],
-        cbrnn=config["cbrnn"],
+        cbrnn=CBRNN_SETTINGS,
         checkpoint_dir="results/checkpoints/cbrnn/{mode}",
     log:
         "logs/freeze_cbrnn/{mode}.log",

@@ -100,6 +100,18 @@ except InputError as error:
 GRADIENT_SETTINGS = {key: value for key, value in config["gradients"].items() if key != "reference_subjects"}
 
 
+def settings_without(section, *selectors):
+    """``config[section]`` minus the keys that only select what runs (variants, tasks, seeds…), so
+    adding a variant, task or mode to the config reruns no model that is already trained."""
+    return {key: value for key, value in config[section].items() if key not in selectors}
+
+
+GRADREG_SETTINGS = settings_without("gradreg", "variants")
+CBRNN_SETTINGS = settings_without("cbrnn", "enabled", "seeds", "ablation_trials", "dimensionality_trials")
+MICRONS_TRAINING_SETTINGS = settings_without("microns", "enabled", "source", "fields", "folder", "inf_md", "manifest",
+                                             "train", "variants", "modes", "tasks", "seeds", "n_nulls", "synthetic")
+
+
 wildcard_constraints:
     subject="[A-Za-z0-9]+",
     filename="[A-Za-z0-9_.-]+",

@@ -14,7 +14,7 @@ rule train_gradreg:
         seeds=SEEDS,
         base_seed=config["seed"],
         rnn=config["rnn"],
-        gradreg=config["gradreg"],
+        gradreg=GRADREG_SETTINGS,
         checkpoint_dir="results/checkpoints/gradreg/{variant}/sub-{subject}",
     log:
         "logs/train_gradreg/{variant}/sub-{subject}.log",

@@ -107,7 +107,7 @@ rule train_microns:
         variant=lambda wildcards: MICRONS_VARIANT_OF_SLUG[wildcards.variant],
         seeds=MICRONS_SEEDS,
         base_seed=config["seed"],
-        settings=config["microns"],
+        settings=MICRONS_TRAINING_SETTINGS,
     log:
         "logs/train_microns/{mode}/{field}/{variant}/{task}.log",
     benchmark:

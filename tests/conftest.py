@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,3 +62,14 @@ def run_snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.C
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
                           env=env, cwd=workdir)
+
+
+def planned_jobs(dry_run_output: str) -> list[tuple[str, dict[str, str]]]:
+    """(rule, wildcards) of every job in a Snakemake dry run's job listing."""
+    jobs: list[tuple[str, dict[str, str]]] = []
+    for line in dry_run_output.splitlines():
+        if match := re.match(r"^(?:local)?rule (\w+):$", line.strip()):
+            jobs.append((match.group(1), {}))
+        elif (match := re.match(r"^wildcards: (.+)$", line.strip())) and jobs:
+            jobs[-1][1].update(item.split("=", 1) for item in match.group(1).split(", "))
+    return jobs

@@ -17,6 +17,7 @@ import pytest
 
 from brainrnn.family_figures import (FAMILY_FIGURES, OVERVIEW_TITLES, families_figure, load_families,
                                      overview_figure)
+from brainrnn.microns.summary import accuracy_figure
 from brainrnn.plotting import apply_style, palette, save_figure, vector_colorbar
 from brainrnn.report_page import config_page
 
@@ -144,6 +145,18 @@ def test_figures_are_vector_pdfs_with_embedded_truetype_and_no_metadata(syntheti
         assert stamp not in pdf
     assert png.startswith(b"\x89PNG") and b"Software" not in png and b"tIME" not in png
 
+
+def test_the_microns_accuracy_heat_map_is_vector_with_the_first_task_on_top(tmp_path):
+    apply_style(8)
+    rows = [{"mode": mode, "variant": variant, "task": task, "final_accuracy_mean": 0.5 + 0.1 * index}
+            for mode in ("faithful", "corrected") for index, variant in enumerate(MICRONS_VARIANTS) for task in TASKS]
+    reported = pd.DataFrame({"task": TASKS, **{variant: [0.9, 0.6] for variant in MICRONS_VARIANTS}})
+    figure = accuracy_figure(pd.DataFrame(rows), reported, MICRONS_VARIANTS, TASKS)
+    top_panel = figure.axes[0]
+    assert top_panel.yaxis_inverted() and [label.get_text() for label in top_panel.get_yticklabels()] == TASKS
+    assert sorted(text.get_text() for text in top_panel.texts) == sorted(["0.50", "0.60", "0.70"] * len(TASKS))
+    pdf, _ = _save(figure, tmp_path, "accuracy")
+    assert b"/Subtype /Image" not in pdf
 
 def test_the_image_check_would_catch_a_rasterised_colour_bar(tmp_path):
     apply_style(8)

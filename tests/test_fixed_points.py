@@ -10,7 +10,7 @@ import torch
 
 from brainrnn.analysis.fixed_points import (FixedPointOptions, FixedPoints, find_fixed_points, jacobians, q_value,
                                             sample_initial_states)
-from brainrnn.analysis.rnn_fixed_points import analyse_epoch, epoch_map
+from brainrnn.analysis.rnn_fixed_points import analyse_epoch, epoch_jacobian, epoch_map
 from brainrnn.errors import InputError
 from brainrnn.models.rnn import LeakyRNN, RNNShape
 from brainrnn.tasks import make_task
@@ -89,6 +89,37 @@ def two_unit_network(recurrent: torch.Tensor, *, tau_ms: torch.Tensor | None = N
 
 
 # ----------------------------------------------------------------------------- tests
+
+@pytest.mark.parametrize("activation,rank", [("tanh", None), ("relu", None), ("softplus", None),
+                                             ("leaky_relu", None), ("tanh", 3)])
+def test_closed_form_jacobian_equals_autograd(activation, rank):
+    shape = RNNShape(n_inputs=2, n_hidden=12, n_outputs=1, activation=activation, dt_ms=20, tau_ms=100,
+                     init_gain=1.5, rank=rank)
+    model = LeakyRNN(shape, [4], tau_ms=torch.linspace(20.0, 200.0, 12))
+    with torch.no_grad():
+        model.bias.normal_(generator=torch.Generator().manual_seed(1))
+    held = torch.tensor([0.7, -0.3])
+    states = torch.tensor(np.random.default_rng(2).normal(0.0, 1.0, (6, 12)))
+    closed_form = epoch_jacobian(model, held)
+    torch.testing.assert_close(closed_form(states), jacobians(epoch_map(model, held), states), atol=1e-12, rtol=0)
+
+
+def test_a_bias_hook_leaves_the_jacobian_to_autograd():
+    shape = RNNShape(n_inputs=1, n_hidden=4, n_outputs=1, activation="tanh", dt_ms=50, tau_ms=100)
+    model = LeakyRNN(shape, [0], bias_hook=torch.nn.Identity())
+    assert epoch_jacobian(model, torch.zeros(1)) is None
+
+
+def test_the_search_finds_the_same_points_with_either_jacobian():
+    weight = torch.tensor([[2.0, 0.4], [-0.3, 1.8]])
+    model = two_unit_network(weight, bias=torch.tensor([0.05, -0.02]))
+    step = epoch_map(model, torch.zeros(1))
+    initial = np.random.default_rng(5).uniform(-1.5, 1.5, (64, 2))
+    automatic = find_fixed_points(step, initial, FAST)
+    closed = find_fixed_points(step, initial, FAST, jacobian=epoch_jacobian(model, torch.zeros(1)))
+    assert automatic.count == closed.count >= 3
+    np.testing.assert_allclose(closed.states, automatic.states, atol=1e-10)
+    np.testing.assert_allclose(closed.eigenvalues, automatic.eigenvalues, atol=1e-10)
 
 def test_linear_map_has_its_unique_fixed_point():
     a, b, step = linear_system()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from conftest import ROOT, make_workdir, run_snakemake
+from conftest import ROOT, make_workdir, planned_jobs, run_snakemake
 from test_workflow import SMALL_MODELS
 
 pytestmark = pytest.mark.workflow
@@ -15,17 +13,6 @@ FMRI_AND_GRADREG = {**SMALL_MODELS, "cbrnn": {"enabled": False}, "microns": {"en
 # Stages that pool subjects: they must rerun when the study grows.
 GROUP_RULES = {"gradient_spread", "timescale_gradient", "summarise_gradreg", "report_config", "checksum_manifest",
                "all"}
-
-
-def planned_jobs(dry_run_output: str) -> list[tuple[str, dict[str, str]]]:
-    """(rule, wildcards) of every job in a Snakemake dry run's job listing."""
-    jobs: list[tuple[str, dict[str, str]]] = []
-    for line in dry_run_output.splitlines():
-        if match := re.match(r"^(?:local)?rule (\w+):$", line.strip()):
-            jobs.append((match.group(1), {}))
-        elif (match := re.match(r"^wildcards: (.+)$", line.strip())) and jobs:
-            jobs[-1][1].update(item.split("=", 1) for item in match.group(1).split(", "))
-    return jobs
 
 
 def _sheet(subjects: list[str]) -> str:

@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 
+from brainrnn.microns.experiment import slug
 from chromium import Chromium, chromium, walk_report  # noqa: F401 (chromium is a fixture)
-from conftest import make_workdir, run_snakemake
+from conftest import make_workdir, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -315,3 +317,24 @@ def test_microns_stage_outputs(demo_run):
     assert len(runs) == 2 and runs["n_fixed_points"].notna().all()
     for name in ["microns_accuracy", "microns_graph"]:
         assert (demo_run / f"results/figures/{name}.pdf").stat().st_size > 5000
+
+
+def test_growing_the_study_trains_only_the_new_models(demo_run):
+    """Keys that only select what runs (variants, tasks, analysis sizes) stay out of the training
+    params, so adding a variant or task, or resizing an analysis, keeps every trained model."""
+    grown = {"gradreg": {"variants": [*SMALL_MODELS["gradreg"]["variants"], "l1"]},
+             "microns": {"variants": [*SMALL_MODELS["microns"]["variants"], "WD*"],
+                         "tasks": ["go_nogo", "perceptual_dm"]},
+             "cbrnn": {"ablation_trials": 32}}
+    (demo_run / "config/grown.yaml").write_text(yaml.safe_dump(grown))
+    result = run_snakemake(demo_run, "--dry-run", "--configfiles", "config/config.yaml", "config/grown.yaml")
+    assert result.returncode == 0, result.stdout[-4000:]
+    jobs = planned_jobs(result.stdout)
+    planned = {rule for rule, _ in jobs}
+    assert {"train_gradreg", "train_microns", "ablate_cbrnn"} <= planned
+    assert not {"train_cbrnn", "freeze_cbrnn"} & planned
+    for rule, wildcards in jobs:
+        if rule == "train_gradreg":
+            assert wildcards["variant"] == "l1", wildcards
+        elif rule == "train_microns":
+            assert wildcards["variant"] == slug("WD*") or wildcards["task"] == "perceptual_dm", wildcards

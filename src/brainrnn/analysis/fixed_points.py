@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ from brainrnn.io import atomic_path
 
 StateMap = Callable[[torch.Tensor], torch.Tensor]
 """F: a batch of states (K, N) → next states (K, N), differentiable, with the input held fixed."""
+StateJacobian = Callable[[torch.Tensor], torch.Tensor]
+"""dF/dx: a batch of states (K, N) → Jacobians (K, N, N); a closed form spares N backward passes per state."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,14 @@ def sample_initial_states(trajectories: np.ndarray, options: FixedPointOptions) 
 
 
 def find_fixed_points(step: StateMap, initial_states: np.ndarray, options: FixedPointOptions,
-                      reference_states: np.ndarray | None = None) -> FixedPoints:
-    """Search from ``initial_states`` (K, N); ``reference_states`` define outliers (default: the initial ones)."""
+                      reference_states: np.ndarray | None = None,
+                      jacobian: StateJacobian | None = None) -> FixedPoints:
+    """Search from ``initial_states`` (K, N); ``reference_states`` define outliers (default: the initial ones).
+
+    ``jacobian``, when given, is F's Jacobian in closed form (used by the Newton steps and the
+    linearisation); by default it is computed by automatic differentiation.
+    """
+    jacobian_of = jacobian if jacobian is not None else partial(jacobians, step)
     states = torch.tensor(initial_states, dtype=torch.float64, requires_grad=True)
     optimiser = torch.optim.Adam([states], lr=options.learning_rate)
     best = float("inf")
@@ -130,7 +139,7 @@ def find_fixed_points(step: StateMap, initial_states: np.ndarray, options: Fixed
         best = min(best, float(total.detach()))
     found = states.detach()
     for _ in range(options.newton_steps):
-        found = _newton_step(step, found)
+        found = _newton_step(step, jacobian_of, found)
     with torch.no_grad():
         q = q_value(step, found)
     converged = (q < options.tol_q).numpy()
@@ -139,7 +148,7 @@ def find_fixed_points(step: StateMap, initial_states: np.ndarray, options: Fixed
     reference = initial_states if reference_states is None else reference_states
     points, q_kept = _drop_outliers(points, q_kept, reference, options.outlier_factor)
     if len(points):
-        jac = jacobians(step, torch.tensor(points, dtype=torch.float64)).detach()
+        jac = jacobian_of(torch.tensor(points, dtype=torch.float64)).detach()
         eigenvalues = torch.linalg.eigvals(jac).numpy()
     else:
         eigenvalues = np.zeros((0, initial_states.shape[1]), dtype=complex)
@@ -147,11 +156,11 @@ def find_fixed_points(step: StateMap, initial_states: np.ndarray, options: Fixed
     return FixedPoints(points[order], q_kept[order], eigenvalues[order], len(initial_states), int(converged.sum()))
 
 
-def _newton_step(step: StateMap, states: torch.Tensor) -> torch.Tensor:
+def _newton_step(step: StateMap, jacobian_of: StateJacobian, states: torch.Tensor) -> torch.Tensor:
     """One Newton update per state, kept only where it lowers q."""
     with torch.no_grad():
         residual = step(states) - states
-    jac = jacobians(step, states).detach()
+    jac = jacobian_of(states).detach()
     eye = torch.eye(states.shape[1], dtype=states.dtype)
     try:
         delta = torch.linalg.solve(jac - eye, residual.unsqueeze(-1)).squeeze(-1)

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from brainrnn.plotting import vector_colorbar
+
 MEASURES = ("final_accuracy", "train_accuracy_last", "modularity", "small_worldness", "assortativity", "weight_entropy_bits",
             "n_fixed_points", "max_abs_eigenvalue")
 KEYS = ["mode", "field", "variant", "task"]
@@ -47,7 +49,11 @@ def accuracy_figure(summary: pd.DataFrame, reported: pd.DataFrame, variants: lis
     for axis, (title, table) in zip(axes[:, 0], panels):
         table = table.reindex(index=tasks, columns=variants)
         values = table.to_numpy(dtype=float)
-        image = axis.imshow(values, vmin=0.25, vmax=1.0, cmap="viridis", aspect="auto")
+        # cells as vector patches centred on integer positions, first task at the top (a bitmap image
+        # would be resampled in the PDF)
+        image = axis.pcolormesh(np.arange(len(variants) + 1) - 0.5, np.arange(len(tasks) + 1) - 0.5, values,
+                                vmin=0.25, vmax=1.0, cmap="viridis")
+        axis.invert_yaxis()
         for (row, column), value in np.ndenumerate(values):
             if np.isfinite(value):
                 axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=5,
@@ -55,7 +61,7 @@ def accuracy_figure(summary: pd.DataFrame, reported: pd.DataFrame, variants: lis
         axis.set_yticks(range(len(tasks)), tasks)
         axis.set_xticks(range(len(variants)), variants, rotation=45, ha="right")
         axis.set_title(title)
-    figure.colorbar(image, ax=axes[:, 0], label="accuracy", shrink=0.8)
+    vector_colorbar(figure, image, ax=axes[:, 0], label="accuracy", shrink=0.8)
     return figure
 
 
