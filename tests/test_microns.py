@@ -178,6 +178,19 @@ def test_cortical_tasks_follow_their_definitions():
     assert decision.mask.sum(0).eq(6).all()
 
 
+
+@pytest.mark.parametrize("distractor,ignore_the_goal", [("other", 0.5), ("any", 0.625)])
+def test_one_choice_distractor_sets_the_ignore_the_goal_level(distractor, ignore_the_goal):
+    trials = make_task("one_choice", input_noise=0.0, distractor=distractor).sample(20000,
+                                                                                   torch.Generator().manual_seed(3))
+    offered = trials.inputs[-1, :, 4:]
+    assert set(offered.unique().tolist()) == {0.0, 1.0} and (offered[torch.arange(20000), trials.labels] == 1).all()
+    # a policy that ignores the goal picks one of the lit locations at random
+    assert float((1.0 / offered.sum(-1)).mean()) == pytest.approx(ignore_the_goal, abs=0.01)
+    with pytest.raises(ValueError, match="unknown one_choice distractor"):
+        make_task("one_choice", distractor="nearest")
+
+
 def test_variant_names_and_slugs():
     assert mv.Variant.parse("W*D*C") == mv.Variant("W*", "D*", "C")
     assert mv.Variant.parse("W") == mv.Variant("W", None, None)
@@ -244,8 +257,8 @@ def _field_534_or_skip() -> mf.Field:
     return mf.load_field(SHARED / "info", "5_3_4", ROOT / "resources" / "microns" / "INF.md")
 
 
-TINY = {"lambda": 0.3, "lambda_emd": 0.1, "input_noise": 0.05, "match_reference": "W*D*C",
-        "training": {"steps": 2, "batch_size": 16, "eval_every": 1, "eval_trials": 32}}
+TINY = {"lambda": 0.3, "lambda_emd": 0.1, "input_noise": 0.05, "one_choice_distractor": "other",
+        "match_reference": "W*D*C", "training": {"steps": 2, "batch_size": 16, "eval_every": 1, "eval_trials": 32}}
 
 
 @pytest.mark.parametrize("mode", mv.MODES)

@@ -8,7 +8,7 @@ import json  # noqa: E402
 import torch  # noqa: E402
 
 from brainrnn.io import write_json, write_table  # noqa: E402
-from brainrnn.microns.experiment import train_variant  # noqa: E402
+from brainrnn.microns.experiment import task_settings, train_variant  # noqa: E402
 from brainrnn.microns.field import Field  # noqa: E402
 from brainrnn.models.rnn import save_member  # noqa: E402
 from brainrnn.provenance import config_hash, provenance  # noqa: E402
@@ -29,7 +29,7 @@ def main(smk):
     epoch = "delay" if wildcards.task in ("one_choice", "go_nogo") else "stimulus"
     for member, metrics in enumerate(run.metrics):
         meta = {key: metrics[key] for key in ("family", "mode", "field", "variant", "task", "seed")}
-        meta.update(task_settings={"input_noise": params.settings["input_noise"]}, analysis_epoch=epoch)
+        meta.update(task_settings=task_settings(wildcards.task, params.settings), analysis_epoch=epoch)
         save_member(run.model, member, smk.output.models[member], config_hash=digest, meta=meta)
         write_table(run.history[run.history["member"] == member].drop(columns="member"), smk.output.histories[member])
         write_json({**metrics, "provenance": provenance(settings, metrics["member_seed"])}, smk.output.metrics[member])

@@ -40,11 +40,18 @@ class MicronsRun:
     metrics: list[dict]
 
 
+def task_settings(task_name: str, settings: dict) -> dict:
+    """The keyword settings of ``task_name`` from the ``microns`` config section (also stored with
+    each model, so the fixed-point stage rebuilds the same task)."""
+    extra = {"distractor": settings["one_choice_distractor"]} if task_name == "one_choice" else {}
+    return {"input_noise": settings["input_noise"], **extra}
+
+
 def train_variant(field: Field, name: str, task_name: str, mode: str, seeds: list[int], base_seed: int,
                   settings: dict, nulls: dict) -> MicronsRun:
     """Train ``name`` on ``task_name`` for every seed; return the ensemble and per-member metrics."""
     variant = Variant.parse(name)
-    task = make_task(task_name, input_noise=settings["input_noise"])
+    task = make_task(task_name, **task_settings(task_name, settings))
     shape = RNNShape(n_inputs=task.n_inputs, n_hidden=field.n_neurons, n_outputs=task.n_outputs,
                      activation="relu", dt_ms=1.0, tau_ms=1.0)
     member_seeds = [derive_seed(base_seed, "microns", seed) for seed in seeds]

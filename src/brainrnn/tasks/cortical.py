@@ -4,8 +4,11 @@ The source gives only their sizes (steps, inputs, classes); the trial logic is o
 
 * ``one_choice`` (50 steps: goal 20, delay 10, choices 20; 8 inputs; 4 classes): channels 0–3 show
   the goal location (one-hot) during the goal epoch; channels 4–7 light two of the four locations
-  (the goal and one other) during the choice epoch; the answer is the goal. Ignoring the goal
-  gives 0.5.
+  during the choice epoch: the goal and a distractor; the answer is the goal. With
+  ``distractor="other"`` (default) the distractor is one of the three other locations, and
+  ignoring the goal gives 0.5. With ``distractor="any"`` it is drawn from all four, so a quarter
+  of the trials light the goal alone and ignoring the goal gives 1/4 + 3/4 × 1/2 = 0.625 — the
+  level of the authors' baselines (one reading of their task; the source does not say).
 * ``go_nogo`` (40 steps: fixation 5, stimulus 20, delay 10, response 5; 3 inputs: fixation, go, no-go;
   2 classes): answer 1 (go) or 0 (withhold); half the trials are go.
 * ``perceptual_dm`` (41 steps: fixation 5, evidence 30, response 6; 3 inputs: fixation and two
@@ -55,15 +58,25 @@ class OneChoiceInference(_EpochTask):
     name = "one_choice"
     epochs_steps = {"goal": 20, "delay": 10, "response": 20}
     n_inputs, n_outputs = 8, 4
+    DISTRACTORS = ("other", "any")
+
+    def __init__(self, *, distractor: str = "other", **settings: float) -> None:
+        super().__init__(**settings)
+        if distractor not in self.DISTRACTORS:
+            raise ValueError(f"unknown one_choice distractor '{distractor}' (use one of {', '.join(self.DISTRACTORS)})")
+        self.distractor = distractor
 
     def sample(self, batch_size: int, generator: torch.Generator) -> TaskBatch:
         epochs = self._epochs(batch_size)
         goal = torch.randint(4, (batch_size,), generator=generator)
-        other = (goal + torch.randint(1, 4, (batch_size,), generator=generator)) % 4
+        if self.distractor == "other":
+            other = (goal + torch.randint(1, 4, (batch_size,), generator=generator)) % 4
+        else:
+            other = torch.randint(4, (batch_size,), generator=generator)
         inputs = torch.zeros(self.max_steps, batch_size, self.n_inputs)
         eye = torch.eye(4)
         inputs[..., :4] = epochs["goal"].unsqueeze(-1) * eye[goal]
-        inputs[..., 4:] = epochs["response"].unsqueeze(-1) * (eye[goal] + eye[other])
+        inputs[..., 4:] = epochs["response"].unsqueeze(-1) * (eye[goal] + eye[other]).clamp(max=1.0)
         return self._batch(inputs, goal, epochs, generator)
 
 
