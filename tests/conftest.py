@@ -42,15 +42,16 @@ def make_workdir(path: Path, config_overrides: dict | None = None, subjects: str
         (path / "config" / "subjects.tsv").write_text(subjects)
     if config_overrides:
         config = yaml.safe_load((path / "config" / "config.yaml").read_text())
-        _merge(config, config_overrides)
+        merge_config(config, config_overrides)
         (path / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
-def _merge(base: dict, update: dict) -> None:
+def merge_config(base: dict, update: dict) -> None:
+    """Deep-update ``base`` with ``update``, as Snakemake layers --configfiles."""
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
+            merge_config(base[key], value)
         else:
             base[key] = value
 

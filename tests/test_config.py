@@ -9,6 +9,9 @@ import yaml
 
 from brainrnn.config import load_subjects, subject_tr, validate_config
 from brainrnn.errors import InputError
+from conftest import ROOT, merge_config
+
+SHIPPED_OVERLAYS = sorted(path.name for path in (ROOT / "config").glob("*.yaml") if path.name != "config.yaml")
 
 
 @pytest.fixture()
@@ -21,6 +24,13 @@ def test_default_config_validates_and_gets_defaults(default_config):
     assert config["fmri"]["source"] == "demo"
     assert config["fmri"]["download"]["retries"] == 3  # filled from the schema
     assert config["gradients"]["sensory_regions"]
+
+
+@pytest.mark.parametrize("name", SHIPPED_OVERLAYS)
+def test_every_shipped_config_validates_layered_over_the_default(default_config, name):
+    """The documented study configs (``--configfiles config/config.yaml config/<name>``) stay valid."""
+    merge_config(default_config, yaml.safe_load((ROOT / "config" / name).read_text()))
+    validate_config(default_config, source=f"config/{name}")
 
 
 def test_empty_config_is_complete_from_defaults():

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, SNAKEMAKE, _merge, make_workdir, run_snakemake
+from conftest import ROOT, SNAKEMAKE, make_workdir, merge_config, run_snakemake
 from test_workflow import SMALL_MODELS
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
@@ -33,7 +33,7 @@ SETUP = ROOT / "tests" / "slurm" / "setup.sh"
 SUBJECTS = "subject\tgroup\n101309\tcontrol\n102311\tpatient\n102816\tcontrol\n"
 # one model per family keeps the run short; every family, the fMRI stages and the summaries are there
 MODELS = copy.deepcopy(SMALL_MODELS)
-_merge(MODELS, {"gradreg": {"variants": ["gradreg"]}, "cbrnn": {"seeds": [0]}, "microns": {"variants": ["W*D*C"]}})
+merge_config(MODELS, {"gradreg": {"variants": ["gradreg"]}, "cbrnn": {"seeds": [0]}, "microns": {"variants": ["W*D*C"]}})
 # final outputs of every stage: fMRI (gradients, spread, timescales), gradient-regularised networks with
 # their fixed points and summaries, MICrONS (field, nulls, training, fixed points, summary) and the
 # cortico-cerebellar networks (CB-RNN and the matched RNN trained, the frozen-core stage, fixed points)
