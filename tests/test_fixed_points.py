@@ -121,6 +121,7 @@ def test_the_search_finds_the_same_points_with_either_jacobian():
     np.testing.assert_allclose(closed.states, automatic.states, atol=1e-10)
     np.testing.assert_allclose(closed.eigenvalues, automatic.eigenvalues, atol=1e-10)
 
+
 def test_linear_map_has_its_unique_fixed_point():
     a, b, step = linear_system()
     initial = np.random.default_rng(1).standard_normal((20, 5))
