@@ -95,9 +95,6 @@ try:
     REFERENCE_SUBJECTS = _reference_subjects()
 except InputError as error:
     _fail(error)
-# The embedding settings; which subjects form the reference is expressed by the inputs instead, so
-# fixing reference_subjects to the current sheet reruns nothing.
-GRADIENT_SETTINGS = {key: value for key, value in config["gradients"].items() if key != "reference_subjects"}
 
 
 def settings_without(section, *selectors):
@@ -106,6 +103,9 @@ def settings_without(section, *selectors):
     return {key: value for key, value in config[section].items() if key not in selectors}
 
 
+# The embedding settings; which subjects form the reference is expressed by the inputs instead, so
+# fixing reference_subjects to the current sheet reruns nothing.
+GRADIENT_SETTINGS = settings_without("gradients", "reference_subjects")
 GRADREG_SETTINGS = settings_without("gradreg", "variants")
 CBRNN_SETTINGS = settings_without("cbrnn", "enabled", "seeds", "ablation_trials", "dimensionality_trials")
 MICRONS_TRAINING_SETTINGS = settings_without("microns", "enabled", "source", "fields", "folder", "inf_md", "manifest",

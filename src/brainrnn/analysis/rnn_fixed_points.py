@@ -28,12 +28,20 @@ class EpochAnalysis:
     epoch_energy: float
 
 
-def epoch_map(model: LeakyRNN, held_input: torch.Tensor) -> StateMap:
-    """F(h) of member 0 in float64 with the input held at ``held_input`` (n_inputs,)."""
+def _held_network(model: LeakyRNN, held_input: torch.Tensor) -> tuple[LeakyRNN, torch.Tensor]:
+    """A frozen float64 copy of ``model`` and member 0's drive W_in u + b under ``held_input``.
+
+    The copy forms W = m nᵀ / N of a low-rank model in float64, so F and its Jacobian agree."""
     network = copy.deepcopy(model).double().eval()
     for parameter in network.parameters():
         parameter.requires_grad_(False)
-    drive = (held_input.double() @ network.input_weight[0] + network.bias[0]).view(1, 1, -1)
+    return network, held_input.double() @ network.input_weight[0] + network.bias[0]
+
+
+def epoch_map(model: LeakyRNN, held_input: torch.Tensor) -> StateMap:
+    """F(h) of member 0 in float64 with the input held at ``held_input`` (n_inputs,)."""
+    network, drive = _held_network(model, held_input)
+    drive = drive.view(1, 1, -1)
     held = held_input.double().view(1, 1, -1)
 
     def step(states: torch.Tensor) -> torch.Tensor:
@@ -52,10 +60,8 @@ def epoch_jacobian(model: LeakyRNN, held_input: torch.Tensor) -> StateJacobian |
     """
     if model.bias_hook is not None:
         return None
-    network = copy.deepcopy(model).double()  # W = m nᵀ / N of a low-rank model formed in float64, as in F
-    with torch.no_grad():
-        weight, alpha = network.recurrent_weight[0], network.alpha[0]
-        drive = held_input.double() @ network.input_weight[0] + network.bias[0]
+    network, drive = _held_network(model, held_input)
+    weight, alpha = network.recurrent_weight[0], network.alpha[0]
 
     def jacobian(states: torch.Tensor) -> torch.Tensor:
         with torch.enable_grad():
