@@ -22,10 +22,12 @@ dryrun: $(STAMP)
 	$(SNAKEMAKE) --profile profiles/local --dry-run
 
 lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile rules
+	$(BIN)/mypy src/brainrnn
 	$(SNAKEMAKE) --lint
 
-test: $(STAMP)
-	$(SNAKEMAKE) --lint
+test: lint
 	$(BIN)/python -m pytest
 
 report: $(STAMP)
@@ -33,7 +35,7 @@ report: $(STAMP)
 
 lock:
 	rm -rf /tmp/brainrnn-lock && $(PYTHON) -m venv /tmp/brainrnn-lock
-	/tmp/brainrnn-lock/bin/pip install --quiet . pytest==9.2.0
+	/tmp/brainrnn-lock/bin/pip install --quiet ".[test]"
 	/tmp/brainrnn-lock/bin/pip freeze --exclude brainrnn | sed 's/+cpu$$//' > requirements.lock
 
 clean:

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from brainrnn.analysis.fixed_points import FixedPointOptions, find_fixed_points, sample_initial_states
 from brainrnn.analysis.rnn_fixed_points import epoch_jacobian, epoch_map
+from brainrnn.config import default_config
 from brainrnn.models.rnn import LeakyRNN, RNNShape
 
 
@@ -55,7 +57,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    options = FixedPointOptions(n_initial=256, max_iters=2000, seed=args.seed)
+    settings = default_config(Path(__file__).resolve().parents[1] / "config" / "schemas")["fixed_points"]
+    options = FixedPointOptions.from_config({**settings, "n_initial": 256, "max_iters": 2000}, seed=args.seed)
     print(f"torch {torch.__version__}, threads={torch.get_num_threads()}, n_initial={options.n_initial}, "
           f"max_iters={options.max_iters}, newton_steps={options.newton_steps}")
     header = (f"{'N':>5} {'autograd s':>11} {'closed form s':>14} {'speed-up':>9} {'points':>7} {'max |Δx|':>10} "

@@ -6,7 +6,8 @@ number of timed steps after a few warm-up steps, on the CPU with a fixed number 
   (a) reference   one model written as the source documents write it: ``nn.Linear`` input,
                   recurrent and readout layers, an ``RNNCell``-like leaky tanh update in a Python
                   loop over time, masked cross-entropy, gradient-norm clipping, Adam;
-  (b) engine x1   ``LeakyRNN(shape, [seed])`` trained with brainrnn.training's step logic;
+  (b) engine x1   ``LeakyRNN(shape, [seed])`` trained with brainrnn.training.train_step, the step the
+                  pipeline's trainer runs;
   (c) engine xE   ``LeakyRNN(shape, list(range(E)))``: E members in one batched model.
 
 Every step of every variant draws fresh trials (one stream per member, as train_ensemble does),
@@ -27,15 +28,18 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from brainrnn.config import default_config
 from brainrnn.models.rnn import LeakyRNN, RNNShape
-from brainrnn.seeding import derive_seed
-from brainrnn.tasks import Task, make_task
-from brainrnn.tasks.base import stack_batches
-from brainrnn.training import TrainingOptions, clip_per_member
+from brainrnn.tasks.base import Task, stack_batches
+from brainrnn.tasks.registry import make_task
+from brainrnn.training import TrainingOptions, make_optimiser, member_generators, train_step
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TASK_SETTINGS = {"dt_ms": 40, "n_stimuli": 2}
 
@@ -64,16 +68,15 @@ class ReferenceRNN(nn.Module):
         return torch.stack(outputs)
 
 
-def reference_stepper(task: Task, n_hidden: int, options: TrainingOptions) -> Callable[[], None]:
+def reference_stepper(task: Task, n_hidden: int, options: TrainingOptions, batch_size: int) -> Callable[[], None]:
     model = ReferenceRNN(task.n_inputs, n_hidden, task.n_outputs, alpha=task.dt_ms / 100.0)
     optimiser = torch.optim.Adam(model.parameters(), lr=options.learning_rate)
     generator = torch.Generator().manual_seed(0)
     loss_fn = nn.CrossEntropyLoss(reduction="none")
 
     def step() -> None:
-        batch = task.sample(options.batch_size, generator)
-        noise = options.recurrent_noise * torch.randn(batch.n_steps, options.batch_size, n_hidden,
-                                                      generator=generator)
+        batch = task.sample(batch_size, generator)
+        noise = options.recurrent_noise * torch.randn(batch.n_steps, batch_size, n_hidden, generator=generator)
         outputs = model(batch.inputs, noise)                              # (T, B, n_out)
         per_step = loss_fn(outputs.reshape(-1, task.n_outputs), batch.targets.reshape(-1))
         loss = (per_step * batch.mask.reshape(-1)).sum() / batch.mask.sum()
@@ -87,25 +90,23 @@ def reference_stepper(task: Task, n_hidden: int, options: TrainingOptions) -> Ca
 
 # ----------------------------------------------------------------------------- (b), (c) the engine
 
-def engine_stepper(task: Task, n_hidden: int, members: int, options: TrainingOptions) -> Callable[[], None]:
-    """The body of brainrnn.training.train_ensemble's loop (without evaluation or checkpoints)."""
+def engine_stepper(task: Task, n_hidden: int, members: int, options: TrainingOptions,
+                   batch_size: int) -> Callable[[], None]:
+    """One step of the pipeline's trainer (brainrnn.training.train_step): fresh trials per member,
+    recurrent noise, forward, backward, per-member clipping, Adam; no evaluation or checkpoints."""
     seeds = list(range(members))
     shape = RNNShape(task.n_inputs, n_hidden, task.n_outputs, dt_ms=task.dt_ms, init_gain=1.5)
     model = LeakyRNN(shape, seeds)
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
-    optimiser = torch.optim.Adam(trainable, lr=options.learning_rate)
-    generators = [torch.Generator().manual_seed(derive_seed(seed, "data")) for seed in seeds]
+    optimiser = make_optimiser(trainable, options)
+    generators = member_generators(seeds, "data")
 
     def step() -> None:
-        batch = stack_batches([task.sample(options.batch_size, generator) for generator in generators])
-        noise = torch.stack([torch.randn(batch.inputs.shape[0], options.batch_size, n_hidden, generator=generator)
+        batch = stack_batches([task.sample(batch_size, generator) for generator in generators])
+        noise = torch.stack([torch.randn(batch.n_steps, batch_size, n_hidden, generator=generator)
                              for generator in generators], dim=1)
-        outputs, _ = model(batch.inputs, noise=options.recurrent_noise * noise)
-        loss = task.loss(outputs, batch)
-        optimiser.zero_grad(set_to_none=False)
-        loss.sum().backward()
-        clip_per_member(trainable, options.clip_grad_norm)
-        optimiser.step()
+        train_step(model, optimiser, trainable, batch, task, noise=options.recurrent_noise * noise,
+                   clip_grad_norm=options.clip_grad_norm)
 
     return step
 
@@ -168,7 +169,8 @@ def main() -> None:
     torch.manual_seed(0)
     task = make_task("dms", **TASK_SETTINGS)
     n_steps = task.max_steps
-    options = TrainingOptions(batch_size=args.batch, learning_rate=1e-3)
+    training = default_config(ROOT / "config" / "schemas")["gradreg"]["training"]
+    options = TrainingOptions.from_config({**training, "learning_rate": 1e-3})
     peak = dense_matmul_gflops(args.matmul_size)
 
     print(f"torch {torch.__version__}, {cpu_name()}, threads={torch.get_num_threads()}, "
@@ -184,9 +186,10 @@ def main() -> None:
     print("-" * len(header))
     for n_hidden in args.hidden:
         flops = flops_per_model_step(task, n_hidden, args.batch, n_steps)
-        variants = [("(a) reference nn.Linear", 1, reference_stepper(task, n_hidden, options)),
-                    ("(b) engine, 1 member", 1, engine_stepper(task, n_hidden, 1, options)),
-                    ("(c) engine, ensemble", args.members, engine_stepper(task, n_hidden, args.members, options))]
+        variants = [("(a) reference nn.Linear", 1, reference_stepper(task, n_hidden, options, args.batch)),
+                    ("(b) engine, 1 member", 1, engine_stepper(task, n_hidden, 1, options, args.batch)),
+                    ("(c) engine, ensemble", args.members,
+                     engine_stepper(task, n_hidden, args.members, options, args.batch))]
         baseline = None
         for name, members, stepper in variants:
             rate = steps_per_second(stepper, args.warmup, args.steps, args.repeats)

@@ -1,4 +1,4 @@
-# Model stage: cortico-cerebellar RNNs. train (CB-RNN, RNN-only) -> freeze (reservoir, interleaved)
+# Model family: cortico-cerebellar RNNs. train (CB-RNN, RNN-only) -> freeze (reservoir, interleaved)
 # -> ablate, dimensionality -> summary; every trained model also goes through rule fixed_points.
 
 
@@ -6,55 +6,71 @@ rule train_cbrnn:
     input:
         unpack(cbrnn_core_input),
     output:
-        models=expand("results/rnn/cbrnn/{{group}}/seed-{seed}/model.pt", seed=CB_SEEDS),
-        level_one=expand("results/rnn/cbrnn/{{group}}/seed-{seed}/level_one.pt", seed=CB_SEEDS),
-        histories=expand("results/rnn/cbrnn/{{group}}/seed-{seed}/history.tsv", seed=CB_SEEDS),
-        metrics=expand("results/rnn/cbrnn/{{group}}/seed-{seed}/metrics.json", seed=CB_SEEDS),
-    params:
-        seeds=CB_SEEDS,
-        base_seed=config["seed"],
-        cbrnn=CBRNN_SETTINGS,
-        checkpoint_dir="results/checkpoints/cbrnn/{group}",
+        models=expand(
+            "results/rnn/cbrnn/{{group}}/seed-{seed}/model.pt", seed=CBRNN["seeds"]
+        ),
+        level_one=expand(
+            "results/rnn/cbrnn/{{group}}/seed-{seed}/level_one.pt", seed=CBRNN["seeds"]
+        ),
+        histories=expand(
+            "results/rnn/cbrnn/{{group}}/seed-{seed}/history.tsv", seed=CBRNN["seeds"]
+        ),
+        metrics=expand(
+            "results/rnn/cbrnn/{{group}}/seed-{seed}/metrics.json", seed=CBRNN["seeds"]
+        ),
     log:
         "logs/train_cbrnn/{group}.log",
     benchmark:
         "benchmarks/train_cbrnn/{group}.tsv"
     wildcard_constraints:
-        group="cbrnn|rnn",
+        group=one_of(cbrnn.TRAINED_GROUPS),
+    conda:
+        "../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
-    conda:
-        "../envs/torch.yaml"
+    params:
+        seeds=CBRNN["seeds"],
+        base_seed=config["seed"],
+        cbrnn=CBRNN_SETTINGS,
+        checkpoint_dir="results/checkpoints/cbrnn/{group}",
     script:
         "../workflow_scripts/train_cbrnn.py"
 
 
 rule freeze_cbrnn:
     input:
-        level_one=expand("results/rnn/cbrnn/cbrnn/seed-{seed}/level_one.pt", seed=CB_SEEDS),
+        level_one=expand(
+            "results/rnn/cbrnn/cbrnn/seed-{seed}/level_one.pt", seed=CBRNN["seeds"]
+        ),
     output:
-        models=expand("results/rnn/cbrnn/{{mode}}/seed-{seed}/model.pt", seed=CB_SEEDS),
-        histories=expand("results/rnn/cbrnn/{{mode}}/seed-{seed}/history.tsv", seed=CB_SEEDS),
-        metrics=expand("results/rnn/cbrnn/{{mode}}/seed-{seed}/metrics.json", seed=CB_SEEDS),
-    params:
-        seeds=CB_SEEDS,
-        base_seed=config["seed"],
-        cbrnn=CBRNN_SETTINGS,
-        checkpoint_dir="results/checkpoints/cbrnn/{mode}",
+        models=expand(
+            "results/rnn/cbrnn/{{group}}/seed-{seed}/model.pt", seed=CBRNN["seeds"]
+        ),
+        histories=expand(
+            "results/rnn/cbrnn/{{group}}/seed-{seed}/history.tsv", seed=CBRNN["seeds"]
+        ),
+        metrics=expand(
+            "results/rnn/cbrnn/{{group}}/seed-{seed}/metrics.json", seed=CBRNN["seeds"]
+        ),
     log:
-        "logs/freeze_cbrnn/{mode}.log",
+        "logs/freeze_cbrnn/{group}.log",
     benchmark:
-        "benchmarks/freeze_cbrnn/{mode}.tsv"
+        "benchmarks/freeze_cbrnn/{group}.tsv"
     wildcard_constraints:
-        mode="reservoir|interleaved",
+        group=one_of(cbrnn.FROZEN_GROUPS),
+    conda:
+        "../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
-    conda:
-        "../envs/torch.yaml"
+    params:
+        seeds=CBRNN["seeds"],
+        base_seed=config["seed"],
+        cbrnn=CBRNN_SETTINGS,
+        checkpoint_dir="results/checkpoints/cbrnn/{group}",
     script:
         "../workflow_scripts/freeze_cbrnn.py"
 
@@ -65,18 +81,18 @@ rule ablate_cbrnn:
         metrics="results/rnn/cbrnn/cbrnn/seed-{seed}/metrics.json",
     output:
         ablation="results/rnn/cbrnn/cbrnn/seed-{seed}/ablation.tsv",
-    params:
-        trials=config["cbrnn"]["ablation_trials"],
-        start_level=config["cbrnn"]["curriculum"]["start_level"],
-        seed=lambda wildcards: derive_seed(config["seed"], "ablation", wildcards.seed),
     log:
         "logs/ablate_cbrnn/seed-{seed}.log",
+    conda:
+        "../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../envs/torch.yaml"
+    params:
+        trials=CBRNN["ablation_trials"],
+        start_level=CBRNN["curriculum"]["start_level"],
+        seed=lambda wildcards: derive_seed(config["seed"], "ablation", wildcards.seed),
     script:
         "../workflow_scripts/ablate_cbrnn.py"
 
@@ -87,17 +103,21 @@ rule dimensionality_cbrnn:
         metrics="results/rnn/cbrnn/{group}/seed-{seed}/metrics.json",
     output:
         table="results/rnn/cbrnn/{group}/seed-{seed}/dimensionality.tsv",
-    params:
-        trials=config["cbrnn"]["dimensionality_trials"],
-        seed=lambda wildcards: derive_seed(config["seed"], "dimensionality", wildcards.group, wildcards.seed),
     log:
         "logs/dimensionality_cbrnn/{group}/seed-{seed}.log",
+    wildcard_constraints:
+        group=one_of(cbrnn.GROUPS),
+    conda:
+        "../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../envs/torch.yaml"
+    params:
+        trials=CBRNN["dimensionality_trials"],
+        seed=lambda wildcards: derive_seed(
+            config["seed"], "dimensionality", wildcards.group, wildcards.seed
+        ),
     script:
         "../workflow_scripts/dimensionality_cbrnn.py"
 
@@ -106,7 +126,7 @@ rule summarise_cbrnn:
     input:
         metrics=cbrnn_outputs("metrics.json"),
         histories=cbrnn_outputs("history.tsv"),
-        ablation=expand("results/rnn/cbrnn/cbrnn/seed-{seed}/ablation.tsv", seed=CB_SEEDS),
+        ablation=expand(rules.ablate_cbrnn.output.ablation, seed=CBRNN["seeds"]),
         dimensionality=cbrnn_outputs("dimensionality.tsv"),
         fixed_points=cbrnn_outputs("fixed_points.tsv"),
     output:
@@ -114,16 +134,16 @@ rule summarise_cbrnn:
         runs="results/summary/cbrnn_runs.tsv",
         ablation="results/summary/cbrnn_ablation.tsv",
         dimensionality="results/summary/cbrnn_dimensionality.tsv",
-    params:
-        groups=cbrnn_wildcard("group"),
-        seeds=cbrnn_wildcard("seed"),
     log:
         "logs/summarise_cbrnn.log",
+    localrule: True
+    conda:
+        "../envs/fmri.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/fmri.yaml"
+    params:
+        runs=cbrnn_runs(),
     script:
         "../workflow_scripts/summarise_cbrnn.py"

@@ -7,20 +7,22 @@ rule fixed_points:
     output:
         points="results/rnn/{family}/{run}/fixed_points.npz",
         summary="results/rnn/{family}/{run}/fixed_points.tsv",
-    params:
-        options=config["fixed_points"],
-        seed=lambda wildcards: derive_seed(config["seed"], "fixed_points", wildcards.family, wildcards.run),
     log:
         "logs/fixed_points/{family}/{run}.log",
     benchmark:
         "benchmarks/fixed_points/{family}/{run}.tsv"
     group:
         "fixed_points"
+    conda:
+        "../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../envs/torch.yaml"
+    params:
+        options=config["fixed_points"],
+        seed=lambda wildcards: derive_seed(
+            config["seed"], "fixed_points", wildcards.family, wildcards.run
+        ),
     script:
         "../workflow_scripts/fixed_points.py"

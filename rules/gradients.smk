@@ -3,65 +3,66 @@
 
 rule reference_gradients:
     input:
-        fc="results/fmri/group/fc.npy",
-        regions="results/fmri/group/regions.tsv",
+        fc=rules.group_connectivity.output.fc,
+        regions=rules.group_connectivity.output.regions,
     output:
         gradients="results/fmri/group/reference_gradients.tsv",
         eigenvalues="results/fmri/group/reference_eigenvalues.tsv",
-    params:
-        gradients=GRADIENT_SETTINGS,
-        seed=config["seed"],
     log:
         "logs/reference_gradients.log",
+    conda:
+        "../envs/fmri.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/fmri.yaml"
+    params:
+        gradients=GRADIENT_SETTINGS,
+        seed=config["seed"],
     script:
         "../workflow_scripts/reference_gradients.py"
 
 
 rule gradients:
     input:
-        fc="results/fmri/sub-{subject}/fc.npy",
-        reference="results/fmri/group/reference_gradients.tsv",
+        fc=rules.connectivity.output.fc,
+        reference=rules.reference_gradients.output.gradients,
     output:
         gradients="results/fmri/sub-{subject}/gradients.tsv",
         eigenvalues="results/fmri/sub-{subject}/eigenvalues.tsv",
-    params:
-        gradients=GRADIENT_SETTINGS,
-        seed=config["seed"],
     log:
         "logs/gradients/sub-{subject}.log",
+    conda:
+        "../envs/fmri.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/fmri.yaml"
+    params:
+        gradients=GRADIENT_SETTINGS,
+        seed=config["seed"],
     script:
         "../workflow_scripts/gradients.py"
 
 
 rule gradient_spread:
     input:
-        gradients=per_subject("results/fmri/sub-{subject}/gradients.tsv"),
-        eigenvalues=per_subject("results/fmri/sub-{subject}/eigenvalues.tsv"),
+        gradients=per_subject(rules.gradients.output.gradients),
+        eigenvalues=per_subject(rules.gradients.output.eigenvalues),
     output:
         spread="results/fmri/gradient_spread.tsv",
-    params:
-        subjects=list(SUBJECTS.index),
-        groups=list(SUBJECTS["group"]),
-        spread_dims=config["gradients"]["spread_dims"],
     log:
         "logs/gradient_spread.log",
+    localrule: True
+    conda:
+        "../envs/fmri.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/fmri.yaml"
+    params:
+        subjects=list(SUBJECTS.index),
+        groups=list(SUBJECTS["group"]),
+        spread_dims=config["gradients"]["spread_dims"],
     script:
         "../workflow_scripts/gradient_spread.py"

@@ -1,31 +1,42 @@
-# Model stage: subject-specific gradient-regularised RNNs (all seeds of a variant x subject as one ensemble).
+# Model family: subject-specific gradient-regularised RNNs (all seeds of a variant x subject as one
+# ensemble) -> fixed points (rules/fixed_points.smk) -> summary.
 
 
 rule train_gradreg:
     input:
-        gradients="results/fmri/sub-{subject}/gradients.tsv",
-        timescales="results/fmri/sub-{subject}/timescales.tsv",
-        reference="results/fmri/group/reference_gradients.tsv",
+        gradients=rules.gradients.output.gradients,
+        timescales=rules.timescales.output.timescales,
+        reference=rules.reference_gradients.output.gradients,
     output:
-        models=expand("results/rnn/gradreg/{{variant}}/sub-{{subject}}/seed-{seed}/model.pt", seed=SEEDS),
-        histories=expand("results/rnn/gradreg/{{variant}}/sub-{{subject}}/seed-{seed}/history.tsv", seed=SEEDS),
-        metrics=expand("results/rnn/gradreg/{{variant}}/sub-{{subject}}/seed-{seed}/metrics.json", seed=SEEDS),
-    params:
-        seeds=SEEDS,
-        base_seed=config["seed"],
-        rnn=config["rnn"],
-        gradreg=GRADREG_SETTINGS,
-        checkpoint_dir="results/checkpoints/gradreg/{variant}/sub-{subject}",
+        models=expand(
+            "results/rnn/gradreg/{{variant}}/sub-{{subject}}/seed-{seed}/model.pt",
+            seed=GRADREG["seeds"],
+        ),
+        histories=expand(
+            "results/rnn/gradreg/{{variant}}/sub-{{subject}}/seed-{seed}/history.tsv",
+            seed=GRADREG["seeds"],
+        ),
+        metrics=expand(
+            "results/rnn/gradreg/{{variant}}/sub-{{subject}}/seed-{seed}/metrics.json",
+            seed=GRADREG["seeds"],
+        ),
     log:
         "logs/train_gradreg/{variant}/sub-{subject}.log",
     benchmark:
         "benchmarks/train_gradreg/{variant}/sub-{subject}.tsv"
+    wildcard_constraints:
+        variant=one_of(gradreg.VARIANTS),
+    conda:
+        "../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
-    conda:
-        "../envs/torch.yaml"
+    params:
+        seeds=GRADREG["seeds"],
+        base_seed=config["seed"],
+        gradreg=GRADREG_SETTINGS,
+        checkpoint_dir="results/checkpoints/gradreg/{variant}/sub-{subject}",
     script:
         "../workflow_scripts/train_gradreg.py"
 
@@ -34,21 +45,22 @@ rule summarise_gradreg:
     input:
         metrics=gradreg_outputs("metrics.json"),
         fixed_points=gradreg_outputs("fixed_points.tsv"),
-        spread="results/fmri/gradient_spread.tsv",
+        spread=rules.gradient_spread.output.spread,
     output:
         summary="results/summary/gradreg.tsv",
         versus_spread="results/summary/gradreg_vs_spread.tsv",
-    params:
-        n_permutations=config["summary"]["n_permutations"],
-        steps=config["rnn"]["training"]["steps"],
-        seed=config["seed"],
     log:
         "logs/summarise_gradreg.log",
+    localrule: True
+    conda:
+        "../envs/fmri.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/fmri.yaml"
+    params:
+        n_permutations=config["summary"]["n_permutations"],
+        steps=GRADREG["training"]["steps"],
+        seed=config["seed"],
     script:
         "../workflow_scripts/summarise_gradreg.py"

@@ -4,16 +4,17 @@
 
 rule checksum_manifest:
     input:
-        all_outputs(),
+        all_targets(),
     output:
         manifest="results/checksums.sha256",
     log:
         "logs/checksum_manifest.log",
+    localrule: True
+    conda:
+        "../envs/fmri.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=10,
-    conda:
-        "../envs/fmri.yaml"
     script:
         "../workflow_scripts/checksum_manifest.py"

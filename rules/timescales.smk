@@ -3,40 +3,41 @@
 
 rule timescales:
     input:
-        table="results/fmri/sub-{subject}/timeseries.tsv",
-        meta="results/fmri/sub-{subject}/timeseries.json",
+        table=rules.timeseries.output.table,
+        meta=rules.timeseries.output.meta,
     output:
         timescales="results/fmri/sub-{subject}/timescales.tsv",
-    params:
-        timescales=config["timescales"],
     log:
         "logs/timescales/sub-{subject}.log",
+    conda:
+        "../envs/fmri.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/fmri.yaml"
+    params:
+        timescales=config["timescales"],
     script:
         "../workflow_scripts/timescales.py"
 
 
 rule timescale_gradient:
     input:
-        timescales=per_subject("results/fmri/sub-{subject}/timescales.tsv"),
-        gradients=per_subject("results/fmri/sub-{subject}/gradients.tsv"),
+        timescales=per_subject(rules.timescales.output.timescales),
+        gradients=per_subject(rules.gradients.output.gradients),
     output:
         relation="results/fmri/timescale_gradient.tsv",
-    params:
-        subjects=list(SUBJECTS.index),
-        groups=list(SUBJECTS["group"]),
     log:
         "logs/timescale_gradient.log",
+    localrule: True
+    conda:
+        "../envs/fmri.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/fmri.yaml"
+    params:
+        subjects=list(SUBJECTS.index),
+        groups=list(SUBJECTS["group"]),
     script:
         "../workflow_scripts/timescale_gradient.py"

@@ -4,20 +4,20 @@
 rule download_fmri:
     output:
         data="results/downloads/fmri/sub-{subject}/{filename}",
+    log:
+        "logs/download_fmri/sub-{subject}/{filename}.log",
+    retries: 1
+    conda:
+        "../envs/fmri.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
     params:
         url=lambda wildcards: manifest_entry(wildcards, "url"),
         sha256=lambda wildcards: manifest_entry(wildcards, "sha256"),
         retries=config["fmri"]["download"]["retries"],
         timeout_s=config["fmri"]["download"]["timeout_s"],
-    log:
-        "logs/download_fmri/sub-{subject}/{filename}.log",
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=30,
-    retries: 1
-    conda:
-        "../envs/fmri.yaml"
     script:
         "../workflow_scripts/download_fmri.py"
 
@@ -28,23 +28,27 @@ rule timeseries:
     output:
         table="results/fmri/sub-{subject}/timeseries.tsv",
         meta="results/fmri/sub-{subject}/timeseries.json",
+    log:
+        "logs/timeseries/sub-{subject}.log",
+    benchmark:
+        "benchmarks/timeseries/sub-{subject}.tsv"
+    conda:
+        "../envs/fmri.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         source=SOURCE,
         tr=timeseries_tr,
         clean=config["fmri"]["clean"],
         min_volumes=config["fmri"]["min_volumes"],
         bids=config["fmri"]["bids"],
-        mat_key=lambda wildcards: manifest_entry(wildcards, "key") if SOURCE == "download" else None,
-        labels=lambda wildcards: manifest_entry(wildcards, "labels") if SOURCE == "download" else None,
-    log:
-        "logs/timeseries/sub-{subject}.log",
-    benchmark:
-        "benchmarks/timeseries/sub-{subject}.tsv"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        "../envs/fmri.yaml"
+        mat_key=lambda wildcards: (
+            manifest_entry(wildcards, "key") if SOURCE == "download" else None
+        ),
+        labels=lambda wildcards: (
+            manifest_entry(wildcards, "labels") if SOURCE == "download" else None
+        ),
     script:
         "../workflow_scripts/timeseries.py"

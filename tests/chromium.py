@@ -7,6 +7,7 @@ Python package is needed. The ``chromium`` fixture installs the Debian package w
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -51,7 +52,7 @@ class Chromium:
         command = ["/bin/bash", "-c", f'exec "$0" "$@" 3<&{to_browser_read} 4>&{from_browser_write}',
                    str(executable), *FLAGS, f"--user-data-dir={self._profile.name}", "--remote-debugging-pipe",
                    "about:blank"]
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__ with the browser)
         self._process = subprocess.Popen(command, pass_fds=(to_browser_read, from_browser_write),
                                          stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         os.close(to_browser_read)
@@ -76,10 +77,8 @@ class Chromium:
                 self._process.kill()
                 self._process.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self._log.close()
         self._profile.cleanup()
 

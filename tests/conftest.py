@@ -1,19 +1,49 @@
-"""Shared fixtures: the project root and a runner for Snakemake in a scratch folder."""
+"""Shared fixtures: the project root, schema defaults, a runner for Snakemake in a scratch folder."""
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from brainrnn.config import default_config
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+SCHEMAS = ROOT / "config" / "schemas"
+DEFAULTS = default_config(SCHEMAS)
+pytest_plugins = ["chromium"]  # the session fixture that finds or installs a headless browser
+
+
+def section(path: str, **overrides: Any) -> dict[str, Any]:
+    """A config section at its schema defaults (dotted path, e.g. 'gradreg.training'), some keys overridden."""
+    value: Any = DEFAULTS
+    for key in path.split("."):
+        value = value[key]
+    result = copy.deepcopy(value)
+    merge_config(result, overrides)
+    return result
+
+
+def train_fixed(model, task, member_seeds, *, eval_seed: int, penalty=None, checkpoint=None, config_hash: str = "",
+                **training: Any):
+    """Train on one task with the trainer's schema defaults (gradreg.training) and ``training`` overrides;
+    return the schedule (history, criterion steps, plateau) and the run."""
+    from brainrnn.training import FixedTask, TrainingOptions, train_ensemble
+
+    settings = section("gradreg.training", **training)
+    schedule = FixedTask.from_config(task, member_seeds, settings, eval_seed=eval_seed)
+    run = train_ensemble(model, schedule, TrainingOptions.from_config(settings), penalty=penalty,
+                         checkpoint=checkpoint, config_hash=config_hash)
+    return schedule, run
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +86,10 @@ def merge_config(base: dict, update: dict) -> None:
             base[key] = value
 
 
-def run_snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def run_snakemake(workdir: Path, *args: str, timeout: int = 900, cores: int = 2) -> subprocess.CompletedProcess:
     """Run the project's Snakefile with ``workdir`` as working directory; stdout and stderr merged."""
     command = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-               "--profile", str(ROOT / "profiles" / "local"), "--cores", "2", *args]
+               "--profile", str(ROOT / "profiles" / "local"), "--cores", str(cores), *args]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
                           env=env, cwd=workdir)

@@ -27,7 +27,7 @@ SHAPE = (8, 8, 8)
 N_VOLUMES = 200
 TR = 2.0
 AFFINE = np.diag([2.0, 2.0, 2.0, 1.0])
-CLEANING = CleaningOptions(detrend=True, standardize="zscore_sample")
+CLEANING = CleaningOptions(detrend=True, standardize="zscore_sample", high_pass=None, low_pass=None)
 
 # Label values on purpose not 1..n, and the label table on purpose not in value order:
 # the output columns must follow the label values, not the table's row order.
@@ -39,7 +39,7 @@ def _region_masks() -> dict[int, np.ndarray]:
     """Four 4x4x6 blocks (x/y quadrants, z 0..5); the top two z slices stay background."""
     masks = {}
     for value, (xs, ys) in zip(sorted(LABELS), [(slice(0, 4), slice(0, 4)), (slice(4, 8), slice(0, 4)),
-                                                 (slice(0, 4), slice(4, 8)), (slice(4, 8), slice(4, 8))]):
+                                                 (slice(0, 4), slice(4, 8)), (slice(4, 8), slice(4, 8))], strict=True):
         mask = np.zeros(SHAPE, dtype=bool)
         mask[xs, ys, 0:6] = True
         masks[value] = mask
@@ -55,8 +55,8 @@ class Derivatives:
     signals: list[np.ndarray] = field(default_factory=list)  # per run: volumes x regions (label order)
 
     def parcellate(self, **overrides):
-        arguments = dict(derivatives=self.root, subject=SUBJECT, task=TASK, space=SPACE, atlas=self.atlas,
-                         atlas_labels=self.labels, confounds=[], cleaning=CLEANING, resample_atlas=False)
+        arguments = {"derivatives": self.root, "subject": SUBJECT, "task": TASK, "space": SPACE, "atlas": self.atlas,
+                     "atlas_labels": self.labels, "confounds": [], "cleaning": CLEANING, "resample_atlas": False}
         arguments.update(overrides)
         return parcellate_subject(**arguments)
 

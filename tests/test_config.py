@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 import yaml
 
-from brainrnn.config import load_subjects, subject_tr, validate_config
+from brainrnn import cbrnn, gradreg, microns
+from brainrnn.analysis.fixed_points import FixedPointOptions
+from brainrnn.cbrnn.model import CBConfig
+from brainrnn.cbrnn.train import CurriculumOptions
+from brainrnn.config import load_schema, subject_tr
+from brainrnn.config import load_subjects as load_subjects_with
+from brainrnn.config import validate_config as validate_with
 from brainrnn.errors import InputError
-from conftest import ROOT, merge_config
+from brainrnn.fmri.gradients import GradientOptions
+from brainrnn.fmri.timescales import METHODS
+from brainrnn.fmri.timeseries import CleaningOptions
+from brainrnn.tasks import CATALOGUE
+from brainrnn.training import OPTIMISERS, TrainingOptions
+
+from conftest import DEFAULTS, ROOT, SCHEMAS, merge_config
 
 SHIPPED_OVERLAYS = sorted(path.name for path in (ROOT / "config").glob("*.yaml") if path.name != "config.yaml")
+SCHEMA = load_schema(SCHEMAS, "config")
+SUBJECTS_SCHEMA = load_schema(SCHEMAS, "subjects")
+
+
+def validate_config(config, source="config/config.yaml"):
+    return validate_with(config, SCHEMA, source=source)
+
+
+def load_subjects(path):
+    return load_subjects_with(path, SUBJECTS_SCHEMA)
 
 
 @pytest.fixture()
@@ -45,6 +68,65 @@ def test_misspelt_key_is_named_with_a_suggestion(default_config):
         validate_config(default_config, source="my.yaml")
     message = str(caught.value)
     assert "fmri.sorce" in message and "did you mean 'source'" in message and "my.yaml" in message
+
+
+def test_suggestions_ignore_case(default_config):
+    default_config["fmri"]["TR"] = 0.72
+    with pytest.raises(InputError, match="fmri.TR.*did you mean 'tr'"):
+        validate_config(default_config)
+
+
+def test_the_old_rnn_section_is_refused_with_where_it_went(default_config):
+    default_config["rnn"] = {"seeds": [0]}
+    with pytest.raises(InputError, match="unknown key 'rnn'"):
+        validate_config(default_config)
+
+
+def _schema_enum(*path):
+    """The enum of a schema property (of its items for an array), by key path."""
+    node = SCHEMA
+    for key in path:
+        node = node["properties"][key]
+    return node["items"]["enum"] if node.get("type") == "array" else node["enum"]
+
+
+@pytest.mark.parametrize("path, vocabulary", [
+    (("gradreg", "variants"), gradreg.VARIANTS),
+    (("cbrnn", "core", "variant"), gradreg.VARIANTS),
+    (("gradreg", "task"), gradreg.TASKS),
+    (("cbrnn", "task"), cbrnn.TASKS),
+    (("microns", "tasks"), microns.TASKS),
+    (("microns", "variants"), microns.VARIANTS + microns.CONTROLS),
+    (("microns", "match_reference"), microns.VARIANTS + microns.CONTROLS),
+    (("microns", "modes"), microns.MODES),
+    (("timescales", "method"), METHODS),
+    (("gradreg", "training", "optimiser"), OPTIMISERS),
+    (("microns", "training", "optimiser"), OPTIMISERS),
+    (("cbrnn", "curriculum", "optimiser"), OPTIMISERS),
+])
+def test_schema_enums_are_the_library_vocabularies(path, vocabulary):
+    assert sorted(_schema_enum(*path)) == sorted(vocabulary)
+
+
+def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch():
+    for names in (gradreg.TASKS, cbrnn.TASKS, microns.TASKS):
+        for name in names:
+            assert CATALOGUE[name].analysis_epoch
+
+
+@pytest.mark.parametrize("options, path", [
+    (TrainingOptions, "gradreg.training"), (TrainingOptions, "microns.training"),
+    (CurriculumOptions, "cbrnn.curriculum"), (CBConfig, "cbrnn"), (FixedPointOptions, "fixed_points"),
+    (GradientOptions, "gradients"), (CleaningOptions, "fmri.clean"),
+])
+def test_option_classes_take_every_default_from_the_schema(options, path):
+    """No competing defaults: the dataclasses declare none, and every field is a key of their section."""
+    fields = dataclasses.fields(options)
+    assert all(field.default is dataclasses.MISSING for field in fields), options.__name__
+    settings = DEFAULTS
+    for key in path.split("."):
+        settings = settings[key]
+    assert {field.name for field in fields} - {"seed"} <= set(settings), options.__name__
 
 
 def test_unknown_top_level_key(default_config):

@@ -50,7 +50,7 @@ class Server:
             def log_message(self, *args) -> None:  # keep the test output quiet
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 with server.lock:
                     server.hits[self.path] += 1
                 if self.path == "/good.bin":

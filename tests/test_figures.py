@@ -15,9 +15,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from brainrnn.family_figures import (FAMILY_FIGURES, OVERVIEW_TITLES, families_figure, load_families,
-                                     overview_figure)
-from brainrnn.microns.summary import accuracy_figure
+from brainrnn import cbrnn, fmri, gradreg, microns
+from brainrnn.microns.figures import (
+    MODE_MARKER,
+    TASK_MARKERS,
+    MicronsResults,
+    accuracy_figure,
+    draw_microns_measure,
+    draw_ours_vs_reported,
+)
+from brainrnn.overview import OVERVIEW_TITLES, draw_figure, figures_module, load_families, overview_figure
 from brainrnn.plotting import apply_style, palette, save_figure, vector_colorbar
 from brainrnn.report_page import config_page
 
@@ -63,12 +70,19 @@ def write_synthetic_results(folder: Path) -> tuple[dict[str, object], dict[str, 
 
     keys = [{"variant": v, "subject": s, "seed": seed} for v in VARIANTS for s in SUBJECTS for seed in (0, 1)]
     histories = []
-    for index, key in enumerate(keys):
+    for index in range(len(keys)):
         steps = np.arange(25, 201, 25)
         history = pd.DataFrame({"step": steps, "eval_loss": np.exp(-steps / 80) + rng.uniform(0, 0.02, steps.size),
                                 "eval_accuracy": np.minimum(1.0, 0.5 + steps / 300)})
         histories.append(_tsv(history, folder / f"history_{index}.tsv"))
     inputs["gradreg__histories"] = histories
+    points = []
+    for index in range(len(keys)):
+        eigenvalues = rng.normal(0, 0.5, (2, 24)) + 1j * rng.normal(0, 0.3, (2, 24))
+        with open(folder / f"points_{index}.npz", "wb") as stream:
+            np.savez(stream, eigenvalues=eigenvalues)
+        points.append(str(folder / f"points_{index}.npz"))
+    inputs["gradreg__points"] = points
     summary = pd.DataFrame([{**key, "group": GROUPS[SUBJECTS.index(key["subject"])],
                              "dispersion": 0.1 + 0.01 * SUBJECTS.index(key["subject"]),
                              "alignment": (0.3 if key["variant"] == "gradreg" else 0.0) + rng.normal(0, 0.02),
@@ -86,7 +100,7 @@ def write_synthetic_results(folder: Path) -> tuple[dict[str, object], dict[str, 
 
     cb_keys = [{"group": g, "seed": seed} for g in CB_GROUPS for seed in (0, 1)]
     cb_histories = []
-    for index, key in enumerate(cb_keys):
+    for index in range(len(cb_keys)):
         epochs = np.arange(1, 11)
         cb_histories.append(_tsv(pd.DataFrame({"epoch": epochs, "level": 2 + epochs // (3 + index % 3),
                                                "test_accuracy": rng.uniform(0.5, 1.0, 10)}),
@@ -112,6 +126,8 @@ def write_synthetic_results(folder: Path) -> tuple[dict[str, object], dict[str, 
     microns_summary["reported_accuracy"] = rng.uniform(0.5, 0.95, len(microns_summary))
     inputs["microns__summary"] = _tsv(microns_summary, folder / "microns.tsv")
     inputs["microns__runs"] = _tsv(runs, folder / "microns_runs.tsv")
+    inputs["microns__reported"] = _tsv(pd.DataFrame({"task": TASKS, **{v: [0.9, 0.6] for v in MICRONS_VARIANTS}}),
+                                       folder / "reported.tsv")
 
     params = {"fmri": {"subjects": SUBJECTS}, "gradreg": {"keys": keys, "variants": VARIANTS},
               "cbrnn": {"keys": cb_keys}, "microns": {"variants": MICRONS_VARIANTS, "tasks": TASKS}}
@@ -132,13 +148,17 @@ def _save(figure, folder: Path, name: str) -> tuple[bytes, bytes]:
     return (folder / f"{name}.pdf").read_bytes(), (folder / f"{name}.png").read_bytes()
 
 
-@pytest.mark.parametrize("families", [["fmri"], ["gradreg"], ["cbrnn"], ["microns"], FAMILIES],
-                         ids=["fmri", "gradreg", "cbrnn", "microns", "overview"])
-def test_figures_are_vector_pdfs_with_embedded_truetype_and_no_metadata(synthetic, tmp_path, families):
+STAGE_FIGURES = {"fmri": fmri.FIGURES, "gradreg": gradreg.FIGURES, "cbrnn": cbrnn.FIGURES,
+                 "microns": microns.FIGURES}
+EVERY_FIGURE = [(f"{family}_{stem}", [family]) for family, stems in STAGE_FIGURES.items() for stem in stems] + [
+    (f"family_{family}", [family]) for family in FAMILIES] + [("overview", FAMILIES)]
+
+
+@pytest.mark.parametrize("name, families", EVERY_FIGURE, ids=[name for name, _ in EVERY_FIGURE])
+def test_every_figure_is_a_vector_pdf_with_embedded_truetype_and_no_metadata(synthetic, tmp_path, name, families):
     inputs, params = synthetic
     apply_style(8)
-    results = load_families(_inputs_of(inputs, families), params, families)
-    pdf, png = _save(families_figure(results), tmp_path, "figure")
+    pdf, png = _save(draw_figure(name, _inputs_of(inputs, families), params, families), tmp_path, "figure")
     assert pdf.startswith(b"%PDF") and b"/FontFile2" in pdf and b"/Subtype /Type3" not in pdf
     assert b"/Subtype /Image" not in pdf, "a bitmap was embedded (rasterised artist or colour bar)"
     for stamp in (b"/CreationDate", b"/ModDate", b"/Producer", b"/Creator"):
@@ -151,7 +171,8 @@ def test_the_microns_accuracy_heat_map_is_vector_with_the_first_task_on_top(tmp_
     rows = [{"mode": mode, "variant": variant, "task": task, "final_accuracy_mean": 0.5 + 0.1 * index}
             for mode in ("faithful", "corrected") for index, variant in enumerate(MICRONS_VARIANTS) for task in TASKS]
     reported = pd.DataFrame({"task": TASKS, **{variant: [0.9, 0.6] for variant in MICRONS_VARIANTS}})
-    figure = accuracy_figure(pd.DataFrame(rows), reported, MICRONS_VARIANTS, TASKS)
+    figure = accuracy_figure(MicronsResults(summary=pd.DataFrame(rows), runs=pd.DataFrame(), reported=reported,
+                                            variants=MICRONS_VARIANTS, tasks=TASKS))
     top_panel = figure.axes[0]
     assert top_panel.yaxis_inverted() and [label.get_text() for label in top_panel.get_yticklabels()] == TASKS
     assert sorted(text.get_text() for text in top_panel.texts) == sorted(["0.50", "0.60", "0.70"] * len(TASKS))
@@ -174,11 +195,11 @@ def test_the_image_check_would_catch_a_rasterised_colour_bar(tmp_path):
 RENDER = """
 import json
 import sys
-from brainrnn.family_figures import families_figure, load_families
+from brainrnn.overview import draw_figure
 from brainrnn.plotting import apply_style, save_figure
 spec = json.loads(sys.argv[1])
 apply_style(8)
-figure = families_figure(load_families(spec["inputs"], spec["params"], spec["families"]))
+figure = draw_figure("overview", spec["inputs"], spec["params"], spec["families"])
 save_figure(figure, sys.argv[2] + "/overview.png", sys.argv[2] + "/overview.pdf", dpi=120)
 """
 
@@ -203,7 +224,8 @@ def test_rendering_is_byte_identical_across_processes_and_hash_seeds(synthetic, 
 def test_family_figures_letter_their_panels_in_reading_order(synthetic, family, letters):
     inputs, params = synthetic
     apply_style(8)
-    figure = FAMILY_FIGURES[family](load_families(_inputs_of(inputs, [family]), params, [family])[family])
+    figure = figures_module(family).family_figure(load_families(_inputs_of(inputs, [family]), params,
+                                                                [family])[family])
     found = [text.get_text() for axis in figure.axes for text in axis.texts
              if len(text.get_text()) == 1 and text.get_text().isupper() and text.get_fontweight() == "bold"]
     plt.close(figure)
@@ -214,12 +236,12 @@ def test_the_overview_shows_only_the_families_it_is_given(synthetic):
     inputs, params = synthetic
     apply_style(8)
     results = load_families(_inputs_of(inputs, ["fmri", "cbrnn"]), params, ["fmri", "cbrnn"])
-    figure = overview_figure(**results)
+    figure = overview_figure(results)
     titles = [axis.get_title(loc="left") for axis in figure.axes if axis.get_visible() and axis.get_title(loc="left")]
     plt.close(figure)
     assert titles == [OVERVIEW_TITLES["fmri"], OVERVIEW_TITLES["cbrnn"]]
     with pytest.raises(ValueError, match="at least one family"):
-        overview_figure()
+        overview_figure({})
 
 
 def test_an_unknown_family_is_refused_by_name(synthetic):
@@ -247,14 +269,13 @@ def test_config_page_holds_the_validated_config_escaped_and_the_subjects():
 
 
 def test_microns_panels_show_one_mode_and_mark_every_mode_against_the_paper():
-    from brainrnn.family_figures import MicronsResults, draw_microns_measure, draw_ours_vs_reported
-
     modes = {"faithful": 0.1, "corrected": 0.6, "matched": 0.9}
     runs = pd.DataFrame([{"mode": mode, "variant": "W*D*C", "task": "go_nogo", "seed": seed, "modularity": value}
                          for mode, value in modes.items() for seed in (0, 1)])
     summary = pd.DataFrame([{"mode": mode, "variant": "W*D*C", "task": "go_nogo", "final_accuracy_mean": value,
                              "reported_accuracy": 0.948} for mode, value in modes.items()])
-    microns = MicronsResults(summary=summary, runs=runs, variants=["W*D*C"], tasks=["go_nogo"])
+    microns = MicronsResults(summary=summary, runs=runs, reported=pd.DataFrame(), variants=["W*D*C"],
+                             tasks=["go_nogo"])
     assert microns.primary_mode == "corrected"
     apply_style()
     figure, (left, right) = plt.subplots(1, 2)
@@ -267,4 +288,10 @@ def test_microns_panels_show_one_mode_and_mark_every_mode_against_the_paper():
     draw_ours_vs_reported(right, microns, legend=True)
     fills = {line.get_fillstyle() for line in right.lines if np.size(line.get_xdata()) == 1}
     assert fills == {"none", "full", "left"}
+    legend = {text.get_text(): handle for text, handle in zip(right.get_legend().get_texts(),
+                                                              right.get_legend().legend_handles, strict=True)}
+    # the modes' legend entries use a shape that no task uses, so "corrected" is not read as a task
+    assert MODE_MARKER not in TASK_MARKERS
+    assert {legend[f"mode: {mode}"].get_marker() for mode in modes} == {MODE_MARKER}
+    assert legend["go nogo"].get_marker() != MODE_MARKER
     plt.close(figure)

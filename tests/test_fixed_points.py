@@ -8,15 +8,29 @@ import numpy as np
 import pytest
 import torch
 
-from brainrnn.analysis.fixed_points import (FixedPointOptions, FixedPoints, find_fixed_points, jacobians, q_value,
-                                            sample_initial_states)
+from brainrnn.analysis.fixed_points import (
+    FixedPointOptions,
+    FixedPoints,
+    find_fixed_points,
+    jacobians,
+    q_value,
+    sample_initial_states,
+)
 from brainrnn.analysis.rnn_fixed_points import analyse_epoch, epoch_jacobian, epoch_map
 from brainrnn.errors import InputError
 from brainrnn.models.rnn import LeakyRNN, RNNShape
-from brainrnn.tasks import make_task
-from brainrnn.training import TrainingOptions, train_ensemble
+from brainrnn.tasks.registry import make_task
 
-FAST = FixedPointOptions(max_iters=300)
+from conftest import section, train_fixed
+
+
+def fixed_point_options(**overrides) -> FixedPointOptions:
+    """The search at its schema defaults (``fixed_points``), some settings overridden."""
+    seed = overrides.pop("seed", 0)
+    return FixedPointOptions.from_config(section("fixed_points", **overrides), seed=seed)
+
+
+FAST = fixed_point_options(max_iters=300)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -135,7 +149,7 @@ def test_linear_map_has_its_unique_fixed_point():
 
 
 def test_cubic_system_two_stable_points_and_a_saddle():
-    found = find_fixed_points(cubic_step, cubic_grid(), FixedPointOptions(max_iters=2000))
+    found = find_fixed_points(cubic_step, cubic_grid(), fixed_point_options(max_iters=2000))
     assert found.count == 3
     assert_eigenvalues_belong_to_states(cubic_step, found)
     order = np.argsort(found.states[:, 0])
@@ -155,7 +169,7 @@ def test_tanh_network_nine_fixed_points_four_stable():
     step = epoch_map(model, torch.zeros(1))
     axis = np.linspace(-1.5, 1.5, 7)
     initial = np.array([[u, v] for u in axis for v in axis])
-    found = find_fixed_points(step, initial, FixedPointOptions(max_iters=2000))
+    found = find_fixed_points(step, initial, fixed_point_options(max_iters=2000))
     h = h_star()
     assert h == pytest.approx(0.9575, abs=1e-4)
     assert found.count == 9
@@ -178,7 +192,7 @@ def test_jacobian_matches_analytic_form():
     # the designed network: W = 2I, α = 0.5, no input or bias
     step = epoch_map(two_unit_network(2.0 * torch.eye(2)), torch.zeros(1))
     weight = 2.0 * torch.eye(2, dtype=torch.float64)
-    for state, jac in zip(h, jacobians(step, h)):
+    for state, jac in zip(h, jacobians(step, h), strict=True):
         pre = weight @ state
         analytic = 0.5 * torch.eye(2, dtype=torch.float64) + 0.5 * torch.diag(1 - torch.tanh(pre) ** 2) @ weight
         torch.testing.assert_close(jac, analytic, atol=1e-12, rtol=0)
@@ -191,8 +205,9 @@ def test_jacobian_matches_analytic_form():
     assert alpha.tolist() == [0.5, 0.25]
     held = torch.tensor([0.8])
     step = epoch_map(model, held)
-    for state, jac in zip(h, jacobians(step, h)):
-        pre = model.recurrent[0].double() @ state + model.input_weight[0, 0].double() * held.double() + model.bias[0].double()
+    for state, jac in zip(h, jacobians(step, h), strict=True):
+        pre = (model.recurrent[0].double() @ state + model.input_weight[0, 0].double() * held.double()
+               + model.bias[0].double())
         analytic = (torch.diag(1 - alpha) + torch.diag(alpha * (1 - torch.tanh(pre) ** 2))
                     @ model.recurrent[0].double())
         torch.testing.assert_close(jac, analytic, atol=1e-12, rtol=0)
@@ -209,10 +224,10 @@ def test_duplicates_are_merged():
 
 
 def test_outliers_far_from_the_reference_states_are_dropped():
-    everything = find_fixed_points(cubic_step, cubic_grid(), FixedPointOptions(max_iters=2000))
+    everything = find_fixed_points(cubic_step, cubic_grid(), fixed_point_options(max_iters=2000))
     assert everything.count == 3
     reference = np.array([1.0, 0.0]) + 0.01 * np.random.default_rng(4).standard_normal((50, 2))
-    near_one = find_fixed_points(cubic_step, cubic_grid(), FixedPointOptions(max_iters=2000, outlier_factor=5.0),
+    near_one = find_fixed_points(cubic_step, cubic_grid(), fixed_point_options(max_iters=2000, outlier_factor=5.0),
                                  reference_states=reference)
     assert near_one.count == 1
     np.testing.assert_allclose(near_one.states[0], [1.0, 0.0], atol=1e-8)
@@ -224,19 +239,19 @@ def test_q_value_is_half_squared_residual():
     states = torch.tensor(np.random.default_rng(5).standard_normal((7, 5)))
     expected = 0.5 * ((step(states) - states) ** 2).sum(dim=1)
     torch.testing.assert_close(q_value(step, states), expected, atol=1e-14, rtol=1e-12)
-    for state, q in zip(states, q_value(cubic_step, states[:, :2])):
+    for state, q in zip(states, q_value(cubic_step, states[:, :2]), strict=True):
         residual = cubic_step(state[:2].unsqueeze(0))[0] - state[:2]
         assert float(q) == pytest.approx(0.5 * float(residual @ residual), rel=1e-12)
 
 
 def test_sample_initial_states_draws_from_trajectories():
     trajectories = np.random.default_rng(6).standard_normal((30, 4))
-    options = FixedPointOptions(n_initial=50, noise_std=0.0, seed=3)
+    options = fixed_point_options(n_initial=50, noise_std=0.0, seed=3)
     picked = sample_initial_states(trajectories, options)
     assert picked.shape == (50, 4)
     assert all(any(np.array_equal(row, t) for t in trajectories) for row in picked)
     np.testing.assert_array_equal(picked, sample_initial_states(trajectories, options))
-    noisy = sample_initial_states(trajectories, FixedPointOptions(n_initial=50, noise_std=0.5, seed=3))
+    noisy = sample_initial_states(trajectories, fixed_point_options(n_initial=50, noise_std=0.5, seed=3))
     assert 0.2 < np.std(noisy - picked) < 1.0
 
 
@@ -247,7 +262,7 @@ def test_empty_result_summary_and_save(tmp_path):
     assert math.isnan(summary["min_q"]) and math.isnan(summary["max_abs_eigenvalue"])
     assert math.isnan(summary["mean_leading_abs_eigenvalue"])
     # a map with no fixed point at all (a translation; J − I is singular, so Newton falls back to lstsq)
-    none = find_fixed_points(lambda x: x + 1.0, np.zeros((5, 3)), FixedPointOptions(max_iters=20))
+    none = find_fixed_points(lambda x: x + 1.0, np.zeros((5, 3)), fixed_point_options(max_iters=20))
     assert none.count == 0 and none.eigenvalues.shape == (0, 3) and none.n_converged == 0
     assert math.isnan(none.summary()["min_q"])
     none.save(tmp_path / "none.npz")
@@ -256,7 +271,7 @@ def test_empty_result_summary_and_save(tmp_path):
 
 
 def test_save_round_trip(tmp_path):
-    found = find_fixed_points(cubic_step, cubic_grid(), FixedPointOptions(max_iters=2000))
+    found = find_fixed_points(cubic_step, cubic_grid(), fixed_point_options(max_iters=2000))
     path = tmp_path / "sub" / "points.npz"
     found.save(path, held_input=np.array([0.5]))
     with np.load(path) as saved:
@@ -275,10 +290,9 @@ def test_analyse_epoch_on_a_briefly_trained_model():
     shape = RNNShape(task.n_inputs, 64, task.n_outputs, dt_ms=40, init_gain=1.5)
     model = LeakyRNN(shape, [11])
     # 150 steps leave this seed at chance (it is still on the loss plateau); 300 reach criterion
-    result = train_ensemble(model, task, TrainingOptions(steps=300, learning_rate=0.01, eval_every=50), [11],
-                            eval_seed=1)
-    assert result.history["eval_accuracy"].iloc[-1] >= 0.9
-    options = FixedPointOptions(n_initial=64, max_iters=500)
+    schedule, _ = train_fixed(model, task, [11], eval_seed=1, steps=300, learning_rate=0.01, eval_every=50)
+    assert schedule.history(schedule.HISTORY)["eval_accuracy"].iloc[-1] >= 0.9
+    options = fixed_point_options(n_initial=64, max_iters=500)
     analysis = analyse_epoch(model, "dms", settings, options, epoch="delay", trials=32)
     found = analysis.fixed_points
     assert found.count >= 1

@@ -8,6 +8,7 @@ import pytest
 from brainrnn.errors import InputError
 from brainrnn.fmri import gradients as gr
 from brainrnn.fmri.connectivity import functional_connectivity, group_mean_fc
+from brainrnn.fmri.tables import check_gradients
 
 N_REGIONS = 60
 OPTIONS = gr.GradientOptions(n_components=4, approach="dm", kernel="normalized_angle", sparsity=0.9)
@@ -83,7 +84,8 @@ def test_subject_gradient_aligned_to_reference_recovers_the_planted_axis(planted
     assert np.corrcoef(aligned[:, 0], axis)[0, 1] > 0.9  # sign fixed by the alignment
     assert np.allclose(rotation @ rotation.T, np.eye(rotation.shape[0]), atol=1e-10)
     # a rotation keeps every region's distance to the centroid, hence the spread
-    assert np.isclose(gr.gradient_spread(aligned, 4)["dispersion"], gr.gradient_spread(subject.gradients, 4)["dispersion"])
+    assert np.isclose(gr.gradient_spread(aligned, 4)["dispersion"],
+                      gr.gradient_spread(subject.gradients, 4)["dispersion"])
     share = gr.explained_share(subject.eigenvalues, rotation)
     assert np.isclose(share.sum(), 1.0) and (share > 0).all()
 
@@ -107,5 +109,5 @@ def test_spread_of_a_known_configuration():
 def test_check_gradients_refuses_nan(tmp_path):
     frame = gr.gradients_frame(np.array([[0.1, np.nan], [0.2, 0.3]]), ["a", "b"])
     with pytest.raises(InputError, match="NaN") as caught:
-        gr.check_gradients(frame, file="g.tsv", subject="01")
+        check_gradients(frame, file="g.tsv", subject="01")
     assert "g.tsv" in str(caught.value) and "subject 01" in str(caught.value)

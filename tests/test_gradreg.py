@@ -7,10 +7,14 @@ import pandas as pd
 import pytest
 import torch
 
-from brainrnn import gradreg as gr
 from brainrnn.errors import InputError
+from brainrnn.gradreg import model as gr
+from brainrnn.gradreg.analysis import alignment
+from brainrnn.gradreg.train import train_variant
 from brainrnn.models.regularisers import communicability, pairwise_distances, wiring_cost
 from brainrnn.stats import spearman_permutation
+
+from conftest import section
 
 REGIONS = [f"r{i}" for i in range(12)]
 
@@ -88,25 +92,22 @@ def test_unit_time_constants_follow_timescales():
 def test_alignment_is_positive_when_strong_connections_are_short():
     distances = pairwise_distances(_geometry().coordinates)
     aligned = np.exp(-distances)
-    assert gr.alignment(aligned, distances) > 0.9
-    assert abs(gr.alignment(np.random.default_rng(0).random(distances.shape), distances)) < 0.3
+    assert alignment(aligned, distances) > 0.9
+    assert abs(alignment(np.random.default_rng(0).random(distances.shape), distances)) < 0.3
 
 
 def test_trained_gradreg_network_learns_and_aligns_to_its_geometry(tmp_path):
     """Small end-to-end check of the library path: the penalised network still solves DMS."""
     torch.set_num_threads(1)
-    rnn = {"task": "dms", "dt_ms": 40.0, "tasks": {"dms": {"n_stimuli": 2}},
-           "timing": {"fixation_ms": 100, "sample_ms": 200, "delays_ms": [400, 600], "test_ms": 200,
-                      "input_noise": 0.1, "fixation_weight": 0.2},
-           "model": {"activation": "tanh", "tau_ms": 100, "init_gain": 1.5, "time_constants": "timescales"},
-           "training": {"steps": 250, "batch_size": 64, "learning_rate": 0.01, "clip_grad_norm": 1.0,
-                        "recurrent_noise": 0.05, "eval_every": 25, "eval_trials": 128, "criterion": 0.9,
-                        "stop_at_criterion": False, "checkpoint_every": 1000, "plateau_fraction": 0.2}}
+    settings = section("gradreg", task="dms", dt_ms=40.0, tasks={"dms": {"n_stimuli": 2}},
+                       timing={"delays_ms": [400, 600]}, model={"time_constants": "timescales"},
+                       training={"steps": 250, "learning_rate": 0.01, "eval_trials": 128, "checkpoint_every": 1000},
+                       **{"lambda": 0.001})
     regions = [f"r{i}" for i in range(80)]
     coordinates = np.random.default_rng(2).standard_normal((80, 3)) * 0.1
     geometry = gr.SubjectGeometry(regions, coordinates, np.linspace(1, 5, 80))
-    trained = gr.train_variant(variant="gradreg", subject="01", seeds=[0], base_seed=20261125, geometry=geometry,
-                               group_geometry=geometry, rnn=rnn, gradreg={"lambda": 0.001, "communicability": False})
+    trained = train_variant(variant="gradreg", subject="01", seeds=[0], base_seed=20261125, geometry=geometry,
+                            group_geometry=geometry, section=settings)
     metrics = trained.metrics[0]
     assert metrics["final_accuracy"] > 0.85, metrics
     assert metrics["alignment"] > 0.1

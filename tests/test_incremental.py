@@ -52,7 +52,8 @@ def test_a_new_subject_plans_only_its_own_jobs_and_the_group_stages(grown_study)
 
 def test_fixing_the_reference_to_the_current_subjects_reruns_nothing(tmp_path):
     subjects = "subject\tgroup\n101309\tcontrol\n102311\tcontrol\n"
-    workdir = make_workdir(tmp_path, {**FMRI_AND_GRADREG, "rnn": {"seeds": [0], "training": {"steps": 20}}},
+    workdir = make_workdir(tmp_path, {**FMRI_AND_GRADREG,
+                                            "gradreg": {**FMRI_AND_GRADREG["gradreg"], "training": {"steps": 20}}},
                            subjects=subjects)
     assert run_snakemake(workdir, "results/fmri/gradient_spread.tsv").returncode == 0
     (workdir / "config/fixed.yaml").write_text('gradients:\n  reference_subjects: ["101309", "102311"]\n')

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from brainrnn import microns as vocab
 from brainrnn.errors import InputError
 from brainrnn.microns import field as mf
+from brainrnn.microns import model as mv
+from brainrnn.microns.analysis import graph_measures, null_statistics, strongest, weight_entropy
+from brainrnn.microns.train import train_variant
+from brainrnn.models import expm
 from brainrnn.models.regularisers import communicability
-from conftest import ROOT, make_workdir, run_snakemake
+from brainrnn.seeding import derive_seed
+from brainrnn.tasks.registry import make_task
+
+from conftest import ROOT, make_workdir, run_snakemake, section
 
 SHARED = ROOT.parent / "shared" / "data" / "microns"
 FIELDS = ["5_3_4", "6_6_2", "6_6_8"]
@@ -153,12 +162,6 @@ def _local(line: str, server) -> str:
 
 # ----------------------------------------------------------------------------- tasks, variants, metrics
 
-from brainrnn.microns import variants as mv  # noqa: E402
-from brainrnn.microns.experiment import slug, train_variant  # noqa: E402
-from brainrnn.microns.graph import graph_measures, null_statistics, strongest  # noqa: E402
-from brainrnn.seeding import derive_seed  # noqa: E402
-from brainrnn.tasks import make_task  # noqa: E402
-
 
 def test_cortical_tasks_follow_their_definitions():
     generator = torch.Generator().manual_seed(0)
@@ -192,38 +195,38 @@ def test_one_choice_distractor_sets_the_ignore_the_goal_level(distractor, ignore
 
 
 def test_variant_names_and_slugs():
-    assert mv.Variant.parse("W*D*C") == mv.Variant("W*", "D*", "C")
-    assert mv.Variant.parse("W") == mv.Variant("W", None, None)
-    assert slug("W!D*C*") == "Wperm-Dsoma-Cemd" and slug("W") == "Worth"
+    assert vocab.Variant.parse("W*D*C") == vocab.Variant("W*", "D*", "C")
+    assert vocab.Variant.parse("W") == vocab.Variant("W", None, None)
+    assert vocab.slug("W!D*C*") == "Wperm-Dsoma-Cemd" and vocab.slug("W") == "Worth"
     with pytest.raises(InputError, match="unknown MICrONS variant"):
-        mv.Variant.parse("W*X")
+        vocab.Variant.parse("W*X")
 
 
 def test_bio_initialisation_statistics_and_the_permuted_control():
     field = mf.synthetic_field(60, seed=2)
-    bio = mv.initial_weights(mv.Variant.parse("W*D*C"), field, np.random.default_rng(0))
+    bio = mv.initial_weights(vocab.Variant.parse("W*D*C"), field, np.random.default_rng(0))
     assert np.abs(np.linalg.eigvals(bio)).max() == pytest.approx(0.95)
     assert (bio >= 0).all()
-    permuted = mv.initial_weights(mv.Variant.parse("W!D*C"), field, np.random.default_rng(0))
+    permuted = mv.initial_weights(vocab.Variant.parse("W!D*C"), field, np.random.default_rng(0))
     assert np.allclose(np.sort(permuted.ravel()), np.sort(bio.ravel())) and not np.allclose(permuted, bio)
-    orthogonal = mv.initial_weights(mv.Variant.parse("W"), field, np.random.default_rng(0))
+    orthogonal = mv.initial_weights(vocab.Variant.parse("W"), field, np.random.default_rng(0))
     assert np.allclose(orthogonal @ orthogonal.T, np.eye(60), atol=1e-8)
 
 
 def test_penalties_match_direct_computation_and_the_faithful_defects():
     field = mf.synthetic_field(40, seed=4)
     weight = torch.randn(1, 40, 40, dtype=torch.float32)
-    l1 = mv.make_penalty(mv.Variant.parse("W"), field, "corrected", strength=0.3, emd_strength=0.1)
-    faithful_l1 = mv.make_penalty(mv.Variant.parse("W"), field, "faithful", strength=0.3, emd_strength=0.1)
+    l1 = mv.make_penalty(vocab.Variant.parse("W"), field, "corrected", strength=0.3, emd_strength=0.1)
+    faithful_l1 = mv.make_penalty(vocab.Variant.parse("W"), field, "faithful", strength=0.3, emd_strength=0.1)
     direct = float(np.abs(weight[0].numpy()).sum())
     assert float(l1(weight)) == pytest.approx(0.3 * direct, rel=1e-5)
     assert float(faithful_l1(weight)) == pytest.approx(direct, rel=1e-5)  # the notebook ignores λ
-    spatial = mv.make_penalty(mv.Variant.parse("WD*"), field, "corrected", strength=0.3, emd_strength=0.1)
+    spatial = mv.make_penalty(vocab.Variant.parse("WD*"), field, "corrected", strength=0.3, emd_strength=0.1)
     soma = np.linalg.norm(field.positions_um[:, None] - field.positions_um[None], axis=-1)
     assert float(spatial(weight)) == pytest.approx(0.3 * float((np.abs(weight[0].numpy()) * soma / soma.max()).sum()),
                                                    rel=1e-4)
-    grid_faithful = mv.distances(mv.Variant.parse("WD"), field, "faithful")
-    assert grid_faithful.max() > 1 and mv.distances(mv.Variant.parse("WD"), field, "corrected").max() == 1
+    grid_faithful = mv.distances(vocab.Variant.parse("WD"), field, "faithful")
+    assert grid_faithful.max() > 1 and mv.distances(vocab.Variant.parse("WD"), field, "corrected").max() == 1
 
 
 def test_faithful_zero_strength_creates_the_1e5_artifact_and_corrected_does_not():
@@ -257,15 +260,14 @@ def _field_534_or_skip() -> mf.Field:
     return mf.load_field(SHARED / "info", "5_3_4", ROOT / "resources" / "microns" / "INF.md")
 
 
-TINY = {"lambda": 0.3, "lambda_emd": 0.1, "input_noise": 0.05, "one_choice_distractor": "other",
-        "match_reference": "W*D*C", "training": {"steps": 2, "batch_size": 16, "eval_every": 1, "eval_trials": 32}}
+TINY = section("microns", training={"steps": 2, "batch_size": 16, "eval_every": 1, "eval_trials": 32})
 
 
-@pytest.mark.parametrize("mode", mv.MODES)
+@pytest.mark.parametrize("mode", vocab.MODES)
 def test_every_variant_and_control_trains_on_every_task_of_field_5_3_4(mode):
     field = _field_534_or_skip()
     nulls = null_statistics(field.n_neurons, 0.1, n_nulls=2)
-    for name in mv.VARIANTS + mv.CONTROLS:
+    for name in vocab.VARIANTS + vocab.CONTROLS:
         for task in ("one_choice", "go_nogo", "perceptual_dm"):
             run = train_variant(field, name, task, mode, [0, 1], 1, TINY, nulls)
             assert len(run.metrics) == 2 and len(run.history) == 2 * 2, (name, task)
@@ -276,7 +278,7 @@ def test_every_variant_and_control_trains_on_every_task_of_field_5_3_4(mode):
             for member, metrics in enumerate(run.metrics):
                 # started from the variant's initialisation and took two Adam steps of at most ~lr = 1e-3
                 rng = np.random.default_rng(derive_seed(metrics["member_seed"], "init", name))
-                moved = np.abs(weights[member] - mv.initial_weights(mv.Variant.parse(name), field, rng))
+                moved = np.abs(weights[member] - mv.initial_weights(vocab.Variant.parse(name), field, rng))
                 assert 0 < moved.max() < 3e-3, (name, task, moved.max())
                 assert metrics["variant"] == name and metrics["mode"] == mode and metrics["task"] == task
                 assert 0 <= metrics["final_accuracy"] <= 1 and 0 <= metrics["train_accuracy_last"] <= 1
@@ -290,8 +292,8 @@ def test_every_variant_trains_on_the_synthetic_field():
     field = mf.synthetic_field(40, seed=0)
     nulls = null_statistics(field.n_neurons, 0.1, n_nulls=2)
     tasks = ("one_choice", "go_nogo", "perceptual_dm")
-    for index, name in enumerate(mv.VARIANTS + mv.CONTROLS):
-        run = train_variant(field, name, tasks[index % 3], mv.MODES[index % 3], [0], 1, TINY, nulls)
+    for index, name in enumerate(vocab.VARIANTS + vocab.CONTROLS):
+        run = train_variant(field, name, tasks[index % 3], vocab.MODES[index % 3], [0], 1, TINY, nulls)
         assert 0 <= run.metrics[0]["final_accuracy"] <= 1 and np.isfinite(run.metrics[0]["modularity"]), name
 
 
@@ -302,10 +304,10 @@ def test_matched_penalties_equal_the_reference_at_the_matching_point():
     field = mf.synthetic_field(50, seed=6)
     point = mv.matching_point(field, 11)
     for reference in ("W*D*C", "WD*"):
-        wanted = float(mv.make_penalty(mv.Variant.parse(reference), field, "corrected", strength=0.3,
+        wanted = float(mv.make_penalty(vocab.Variant.parse(reference), field, "corrected", strength=0.3,
                                        emd_strength=0.1)(point))
-        for name in mv.VARIANTS + mv.CONTROLS:
-            variant = mv.Variant.parse(name)
+        for name in vocab.VARIANTS + vocab.CONTROLS:
+            variant = vocab.Variant.parse(name)
             matched = mv.make_penalty(variant, field, "matched", strength=0.3, emd_strength=0.1,
                                       reference=reference, match_seed=11)
             assert float(matched(point)) == pytest.approx(wanted, rel=1e-5), (reference, name)
@@ -314,11 +316,11 @@ def test_matched_penalties_equal_the_reference_at_the_matching_point():
             assert torch.equal(matched.distance, corrected.distance)  # the corrected choices
             # one factor for λ and λ_EMD; the reference's own penalty kind keeps λ
             assert matched.emd_strength / matched.strength == pytest.approx(0.1 / 0.3)
-            same_kind = (variant.distance, variant.communicability) == (mv.Variant.parse(reference).distance,
-                                                                        mv.Variant.parse(reference).communicability)
+            same_kind = (variant.distance, variant.communicability) == (vocab.Variant.parse(reference).distance,
+                                                                        vocab.Variant.parse(reference).communicability)
             assert (matched.strength == pytest.approx(0.3, rel=1e-6)) == same_kind, (reference, name)
     # the penalties differ by orders of magnitude before matching: the reason for this mode
-    plain = {name: float(mv.make_penalty(mv.Variant.parse(name), field, "corrected", strength=0.3,
+    plain = {name: float(mv.make_penalty(vocab.Variant.parse(name), field, "corrected", strength=0.3,
                                          emd_strength=0.1)(point)) for name in ("WD*", "WD*C")}
     assert plain["WD*"] > 10 * plain["WD*C"]
 
@@ -327,7 +329,7 @@ def test_matched_penalties_stay_matched_along_the_matching_direction():
     field = mf.synthetic_field(40, seed=7)
     point = mv.matching_point(field, 3)
     for name in ("W", "WD", "WD*C", "WDC"):  # L1, distance and communicability penalties are 1-homogeneous
-        matched = mv.make_penalty(mv.Variant.parse(name), field, "matched", strength=0.3, emd_strength=0.1,
+        matched = mv.make_penalty(vocab.Variant.parse(name), field, "matched", strength=0.3, emd_strength=0.1,
                                   match_seed=3)
         assert float(matched(2.5 * point)) == pytest.approx(2.5 * float(matched(point)), rel=1e-5), name
 
@@ -335,20 +337,17 @@ def test_matched_penalties_stay_matched_along_the_matching_direction():
 def test_matched_mode_needs_a_positive_lambda_and_faithful_numbers_ignore_it():
     field = mf.synthetic_field(30, seed=8)
     with pytest.raises(InputError, match="microns.lambda"):
-        mv.make_penalty(mv.Variant.parse("WD*"), field, "matched", strength=0.0, emd_strength=0.1)
+        mv.make_penalty(vocab.Variant.parse("WD*"), field, "matched", strength=0.0, emd_strength=0.1)
     with pytest.raises(InputError, match="unknown MICrONS mode"):
-        mv.make_penalty(mv.Variant.parse("WD*"), field, "fair", strength=0.3, emd_strength=0.1)
+        mv.make_penalty(vocab.Variant.parse("WD*"), field, "fair", strength=0.3, emd_strength=0.1)
     weight = torch.randn(1, 30, 30)
     for mode in ("faithful", "corrected"):
-        a = mv.make_penalty(mv.Variant.parse("WD*C"), field, mode, strength=0.3, emd_strength=0.1, reference="W")
-        b = mv.make_penalty(mv.Variant.parse("WD*C"), field, mode, strength=0.3, emd_strength=0.1)
+        a = mv.make_penalty(vocab.Variant.parse("WD*C"), field, mode, strength=0.3, emd_strength=0.1, reference="W")
+        b = mv.make_penalty(vocab.Variant.parse("WD*C"), field, mode, strength=0.3, emd_strength=0.1)
         assert float(a(weight)) == float(b(weight)) and a.strength == 0.3
 
 
 # ----------------------------------------------------------------------------- fast matrix exponential
-
-from brainrnn.models import expm  # noqa: E402
-
 
 @pytest.mark.parametrize("scale", [0.0, 0.01, 0.5, 3.0, 40.0])
 def test_taylor_matrix_exp_matches_torch(scale):
@@ -395,7 +394,6 @@ def test_fast_communicability_agrees_with_the_reference_and_its_gradient_is_exac
 def test_weight_entropy_on_a_grid_matches_the_exact_kde():
     from scipy import stats
 
-    from brainrnn.microns.graph import weight_entropy
 
     rng = np.random.default_rng(0)
     for values in (rng.lognormal(-3, 1, 3000), np.abs(rng.standard_normal(3000)),

@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from test_incremental import FMRI_AND_GRADREG
 
 from conftest import ROOT, SNAKEMAKE, make_workdir, run_snakemake
-from test_incremental import FMRI_AND_GRADREG
 from test_workflow import _result_digests
 
 pytestmark = pytest.mark.workflow
@@ -77,7 +77,8 @@ def test_ctrl_c_mid_run_then_rerun_completes_with_identical_results(uninterrupte
 
 
 def test_a_training_job_killed_with_sigkill_resumes_from_its_checkpoint(tmp_path):
-    budget = {"rnn": {"seeds": [0], "training": {"steps": 400, "eval_every": 25, "checkpoint_every": 20}}}
+    budget = {"gradreg": {**FMRI_AND_GRADREG["gradreg"],
+                          "training": {"steps": 400, "eval_every": 25, "checkpoint_every": 20}}}
     workdir = make_workdir(tmp_path, {**FMRI_AND_GRADREG, **budget}, subjects=THREE_SUBJECTS)
     run = "results/rnn/gradreg/gradreg/sub-101309/seed-0"
     process = start_snakemake(workdir, f"{run}/model.pt")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import textwrap
 
-from chromium import Chromium, chromium, walk_report  # noqa: F401 (chromium is a fixture)
+from chromium import Chromium, walk_report
 from conftest import SNAKEMAKE
 
 TOY_SNAKEFILE = textwrap.dedent('''

@@ -33,7 +33,8 @@ SETUP = ROOT / "tests" / "slurm" / "setup.sh"
 SUBJECTS = "subject\tgroup\n101309\tcontrol\n102311\tpatient\n102816\tcontrol\n"
 # one model per family keeps the run short; every family, the fMRI stages and the summaries are there
 MODELS = copy.deepcopy(SMALL_MODELS)
-merge_config(MODELS, {"gradreg": {"variants": ["gradreg"]}, "cbrnn": {"seeds": [0]}, "microns": {"variants": ["W*D*C"]}})
+merge_config(MODELS, {"gradreg": {"variants": ["gradreg"]}, "cbrnn": {"seeds": [0]},
+                      "microns": {"variants": ["W*D*C"]}})
 # final outputs of every stage: fMRI (gradients, spread, timescales), gradient-regularised networks with
 # their fixed points and summaries, MICrONS (field, nulls, training, fixed points, summary) and the
 # cortico-cerebellar networks (CB-RNN and the matched RNN trained, the frozen-core stage, fixed points)
@@ -67,7 +68,7 @@ def _squeue(workdir: Path) -> list[dict[str, str]]:
     fields = {"id": "%i", "state": "%T", "comment": "%k", "memory": "%m", "time_limit": "%l", "workdir": "%Z"}
     out = subprocess.run(["squeue", "--noheader", "--states=all", "--format=" + "|".join(fields.values())],
                          capture_output=True, text=True, check=True).stdout
-    rows = [dict(zip(fields, line.split("|"))) for line in out.splitlines() if line]
+    rows = [dict(zip(fields, line.split("|"), strict=True)) for line in out.splitlines() if line]
     return [row for row in rows if Path(row["workdir"]) == workdir]
 
 
@@ -154,8 +155,8 @@ def test_a_training_job_cancelled_with_scancel_is_retried_with_more_memory(slurm
     assert [(job["state"], job["memory"], job["time_limit"]) for job in retried] == [("COMPLETED", "4000M", "2:00:00")]
     variant, subject = cancelled["comment"].removeprefix(f"rule_{CANCELLED_RULE}_wildcards_").rsplit("_", 1)
     run = workdir / f"results/rnn/gradreg/{variant}/sub-{subject}/seed-0"
-    assert json.loads((run / "metrics.json").read_text())["steps_run"] == SMALL_MODELS["rnn"]["training"]["steps"]
-    assert f"step {SMALL_MODELS['rnn']['training']['steps']}/" in (
+    assert json.loads((run / "metrics.json").read_text())["steps_run"] == SMALL_MODELS["gradreg"]["training"]["steps"]
+    assert f"step {SMALL_MODELS['gradreg']['training']['steps']}/" in (
         workdir / f"logs/{CANCELLED_RULE}/{variant}/sub-{subject}.log").read_text()
 
 

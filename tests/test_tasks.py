@@ -6,11 +6,37 @@ import pytest
 import torch
 
 from brainrnn.errors import InputError
-from brainrnn.tasks import TASKS, make_task
+from brainrnn.tasks import CATALOGUE
 from brainrnn.tasks.base import stack_batches
+from brainrnn.tasks.registry import TASKS, make_task
 
 TIMING = {"dt_ms": 20.0, "fixation_ms": 100.0, "sample_ms": 100.0, "delays_ms": [200.0, 400.0], "test_ms": 100.0,
           "input_noise": 0.0}
+
+
+def test_every_catalogued_task_is_registered_and_every_registered_task_catalogued():
+    assert set(TASKS) == set(CATALOGUE)
+    for name, cls in TASKS.items():
+        assert cls.info is CATALOGUE[name] and cls.info.suite and cls.info.source
+
+
+@pytest.mark.parametrize("name, settings, expected", [
+    ("dms", {"n_stimuli": 3}, ["fixation", "stimulus 0", "stimulus 1", "stimulus 2"]),
+    ("parametric", {}, ["fixation", "amplitude"]),
+    ("ndms", {}, ["bit"]),
+    ("one_choice", {}, [f"goal {k}" for k in range(4)] + [f"choice {k}" for k in range(4)]),
+    ("perceptual_dm", {}, ["fixation", "evidence 1", "evidence 2"]),
+])
+def test_tasks_name_their_input_channels(name, settings, expected):
+    task = make_task(name, **settings)
+    assert task.input_names == expected and len(task.input_names) == task.n_inputs
+
+
+def test_every_task_has_its_analysis_epoch():
+    for name, cls in TASKS.items():
+        task = make_task(name)
+        batch = task.sample(4, torch.Generator().manual_seed(0))
+        assert cls.info.analysis_epoch in batch.epochs, name
 
 
 def test_registry_and_unknown_names():

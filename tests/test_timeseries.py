@@ -10,6 +10,8 @@ import scipy.io
 from brainrnn.errors import InputError
 from brainrnn.fmri import timeseries as ts
 
+from conftest import section
+
 
 def test_demo_has_seven_hcp_subjects_of_80_regions_and_1200_volumes():
     subjects = ts.demo_subjects()
@@ -80,6 +82,6 @@ def test_too_few_volumes_are_refused():
 def test_cleaning_detrends_and_standardises():
     frame = _frame()
     frame["A"] += np.linspace(0, 50, len(frame))
-    cleaned = ts.clean_timeseries(frame, 0.72, ts.CleaningOptions())
+    cleaned = ts.clean_timeseries(frame, 0.72, ts.CleaningOptions.from_config(section("fmri.clean")))
     assert np.allclose(cleaned.mean(), 0, atol=1e-10) and np.allclose(cleaned.std(), 1, atol=1e-2)
     assert abs(np.corrcoef(cleaned["A"], np.arange(len(frame)))[0, 1]) < 1e-6

@@ -7,16 +7,17 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
 from brainrnn.errors import InputError
-from brainrnn.models.rnn import LeakyRNN, RNNShape, load_member, save_member
-from brainrnn.tasks import make_task
-from brainrnn.training import TrainingOptions, load_checked, train_ensemble
+from brainrnn.models.rnn import LeakyRNN, RNNShape
+from brainrnn.persistence import load_checked, load_member, save_member
+from brainrnn.tasks.registry import make_task
+
+from conftest import train_fixed
 
 TASK = {"dt_ms": 40.0, "n_stimuli": 2}
 
@@ -30,25 +31,25 @@ def _setup(seeds, n_hidden=32, **shape_options):
 
 def test_a_trained_network_solves_dms_on_held_out_trials():
     task, model = _setup([12, 13], n_hidden=64)
-    result = train_ensemble(model, task, TrainingOptions(steps=200, learning_rate=0.01, eval_every=25), [12, 13],
-                            eval_seed=99)
-    final = result.history.groupby("member")["eval_accuracy"].last()
+    schedule, _ = train_fixed(model, task, [12, 13], eval_seed=99, steps=200, learning_rate=0.01, eval_every=25)
+    final = schedule.history(schedule.HISTORY).groupby("member")["eval_accuracy"].last()
     assert (final > 0.9).all(), final.tolist()  # chance is 0.5
-    assert all(step is not None for step in result.steps_to_criterion)
+    assert all(step is not None for step in schedule.reached)
 
 
 def test_ensemble_members_match_training_each_member_alone():
     seeds = [3, 4, 5]
-    options = TrainingOptions(steps=40, learning_rate=0.01, eval_every=20)
+    options = {"steps": 40, "learning_rate": 0.01, "eval_every": 20}
     task, ensemble = _setup(seeds)
-    joint = train_ensemble(ensemble, task, options, seeds, eval_seed=7)
+    joint, _ = train_fixed(ensemble, task, seeds, eval_seed=7, **options)
+    joint_history = joint.history(joint.HISTORY)
     for member, seed in enumerate(seeds):
         _, alone = _setup([seed])
-        single = train_ensemble(alone, task, options, [seed], eval_seed=7)
+        single, _ = train_fixed(alone, task, [seed], eval_seed=7, **options)
         for name, value in alone.state_dict().items():
             assert torch.allclose(ensemble.state_dict()[name][member], value[0], atol=1e-4, rtol=1e-4), name
-        assert single.history["eval_loss"].to_numpy() == pytest.approx(
-            joint.history.loc[joint.history["member"] == member, "eval_loss"].to_numpy(), rel=1e-3)
+        assert single.history(single.HISTORY)["eval_loss"].to_numpy() == pytest.approx(
+            joint_history.loc[joint_history["member"] == member, "eval_loss"].to_numpy(), rel=1e-3)
 
 
 def test_members_start_identically_whatever_the_ensemble():
@@ -60,15 +61,15 @@ def test_members_start_identically_whatever_the_ensemble():
 RESUME_SCRIPT = """
 import sys, torch
 from pathlib import Path
-sys.path.insert(0, {src!r})
+sys.path[:0] = [{src!r}, {tests!r}]
 from brainrnn.models.rnn import LeakyRNN, RNNShape
-from brainrnn.tasks import make_task
-from brainrnn.training import TrainingOptions, train_ensemble
+from brainrnn.tasks.registry import make_task
+from conftest import train_fixed
 torch.set_num_threads(1)
 task = make_task("dms", dt_ms=40.0, n_stimuli=2)
 model = LeakyRNN(RNNShape(task.n_inputs, 32, task.n_outputs, dt_ms=40.0), [1, 2])
-train_ensemble(model, task, TrainingOptions(steps={steps}, learning_rate=0.01, eval_every=10, checkpoint_every=10),
-               [1, 2], eval_seed=3, checkpoint=Path({checkpoint!r}), config_hash="abc")
+train_fixed(model, task, [1, 2], eval_seed=3, checkpoint=Path({checkpoint!r}), config_hash="abc", steps={steps},
+            learning_rate=0.01, eval_every=10, checkpoint_every=10)
 torch.save(model.state_dict(), {out!r})
 """
 
@@ -77,7 +78,8 @@ def test_kill_minus_nine_then_rerun_gives_the_uninterrupted_weights(tmp_path, ro
     steps = 200
     checkpoint = tmp_path / "ckpt.pt"
     script = tmp_path / "train.py"
-    script.write_text(RESUME_SCRIPT.format(src=str(root / "src"), steps=steps, checkpoint=str(checkpoint),
+    script.write_text(RESUME_SCRIPT.format(src=str(root / "src"), tests=str(root / "tests"), steps=steps,
+                                           checkpoint=str(checkpoint),
                                            out=str(tmp_path / "final.pt")))
     process = subprocess.Popen([sys.executable, str(script)])
     deadline = time.time() + 120
@@ -91,7 +93,8 @@ def test_kill_minus_nine_then_rerun_gives_the_uninterrupted_weights(tmp_path, ro
     assert 0 < killed_at < steps and not (tmp_path / "final.pt").exists()
     resumed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    script.write_text(RESUME_SCRIPT.format(src=str(root / "src"), steps=steps, checkpoint=str(tmp_path / "fresh.pt"),
+    script.write_text(RESUME_SCRIPT.format(src=str(root / "src"), tests=str(root / "tests"), steps=steps,
+                                           checkpoint=str(tmp_path / "fresh.pt"),
                                            out=str(tmp_path / "uninterrupted.pt")))
     subprocess.run([sys.executable, str(script)], check=True, timeout=300)
     after_resume = torch.load(tmp_path / "final.pt", weights_only=True)
@@ -103,11 +106,10 @@ def test_kill_minus_nine_then_rerun_gives_the_uninterrupted_weights(tmp_path, ro
 def test_corrupted_and_foreign_checkpoints_are_refused(tmp_path):
     task, model = _setup([1])
     checkpoint = tmp_path / "ckpt.pt"
-    train_ensemble(model, task, TrainingOptions(steps=10, eval_every=5, checkpoint_every=10), [1], eval_seed=3,
-                   checkpoint=checkpoint, config_hash="one")
+    train_fixed(model, task, [1], eval_seed=3, checkpoint=checkpoint, config_hash="one", steps=10, eval_every=5,
+                checkpoint_every=10)
     with pytest.raises(InputError, match="another configuration") as caught:
-        train_ensemble(model, task, TrainingOptions(steps=20, eval_every=5), [1], eval_seed=3, checkpoint=checkpoint,
-                       config_hash="two")
+        train_fixed(model, task, [1], eval_seed=3, checkpoint=checkpoint, config_hash="two", steps=20, eval_every=5)
     assert str(checkpoint) in str(caught.value)
     checkpoint.write_bytes(checkpoint.read_bytes()[:200])
     with pytest.raises(InputError, match="corrupted or unreadable"):
@@ -136,14 +138,14 @@ def test_frozen_recurrent_weights_stay_bitwise_identical():
     before = model.recurrent.detach().clone()
     readout_before = model.readout_weight.detach().clone()
     model.freeze("recurrent")
-    train_ensemble(model, task, TrainingOptions(steps=20, eval_every=10), [1], eval_seed=3)
+    train_fixed(model, task, [1], eval_seed=3, steps=20, eval_every=10)
     assert torch.equal(model.recurrent, before)
     assert not torch.equal(model.readout_weight, readout_before)
 
 
 def test_low_rank_recurrence():
     task, model = _setup([1], rank=2)
-    train_ensemble(model, task, TrainingOptions(steps=10, eval_every=5), [1], eval_seed=3)
+    train_fixed(model, task, [1], eval_seed=3, steps=10, eval_every=5)
     assert int(torch.linalg.matrix_rank(model.recurrent_weight[0].detach())) <= 2
     assert "recurrent" in model.parameter_groups() and model.left.grad is not None
 
@@ -171,14 +173,56 @@ def test_bias_hook_shifts_the_dynamics_and_learns():
     shifted, _ = model(batch.inputs)
     assert not torch.allclose(baseline, shifted)
     assert "hook" in model.parameter_groups()
-    train_ensemble(model, task, TrainingOptions(steps=5, eval_every=5), [1], eval_seed=3)
+    train_fixed(model, task, [1], eval_seed=3, steps=5, eval_every=5)
     assert not torch.allclose(hook.value, torch.full_like(hook.value, 0.5))
 
 
 def test_stop_at_criterion_freezes_members_that_learned():
     task, model = _setup([12, 13], n_hidden=64)
-    options = TrainingOptions(steps=300, learning_rate=0.01, eval_every=25, criterion=0.9, stop_at_criterion=True)
-    result = train_ensemble(model, task, options, [12, 13], eval_seed=99)
-    for member, reached in enumerate(result.steps_to_criterion):
+    schedule, _ = train_fixed(model, task, [12, 13], eval_seed=99, steps=300, learning_rate=0.01, eval_every=25,
+                              criterion=0.9, stop_at_criterion=True)
+    history = schedule.history(schedule.HISTORY)
+    for member, reached in enumerate(schedule.reached):
         assert reached is not None
-        assert result.history.loc[result.history["member"] == member, "step"].max() == reached
+        assert history.loc[history["member"] == member, "step"].max() == reached
+
+
+def test_hooks_are_saved_and_rebuilt_through_the_registry(tmp_path):
+    from brainrnn.models.hooks import HOOKS, register_hook
+
+    task = make_task("dms", **TASK)
+    shape = RNNShape(task.n_inputs, 16, task.n_outputs, dt_ms=40.0)
+    with pytest.raises(ValueError, match="not registered"):
+        save_member(LeakyRNN(shape, [1], bias_hook=ConstantBias(1, 16)), 0, tmp_path / "m.pt", config_hash="h",
+                    meta={})
+
+    @register_hook
+    class Registered(ConstantBias):
+        kind = "constant"
+
+        def describe(self):
+            return {"units": self.value.shape[1]}
+
+        @classmethod
+        def rebuild(cls, description):
+            return cls(1, description["units"])
+
+    try:
+        model = LeakyRNN(shape, [1], bias_hook=Registered(1, 16))
+        with torch.no_grad():
+            model.bias_hook.value.fill_(0.25)
+        save_member(model, 0, tmp_path / "m.pt", config_hash="h", meta={})
+        reloaded, _ = load_member(tmp_path / "m.pt")
+        assert isinstance(reloaded.bias_hook, Registered)
+        assert torch.equal(reloaded.bias_hook.value, model.bias_hook.value)
+    finally:
+        HOOKS.pop("constant")
+
+
+def test_a_checkpoint_of_an_older_format_is_refused_with_the_fix(tmp_path):
+    task, model = _setup([1])
+    checkpoint = tmp_path / "ckpt.pt"
+    torch.save({"config_hash": "h", "model": model.state_dict(), "step": 3}, checkpoint)
+    with pytest.raises(InputError, match="older version.*delete it") as caught:
+        train_fixed(model, task, [1], eval_seed=3, checkpoint=checkpoint, config_hash="h", steps=5)
+    assert str(checkpoint) in str(caught.value)

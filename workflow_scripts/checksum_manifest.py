@@ -1,14 +1,10 @@
 """Rule checksum_manifest: SHA-256 of every file under results/ (checkpoints and temporary names left out)."""
-import sys
+import logging
+from pathlib import Path
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-
-import logging  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from brainrnn.io import atomic_path  # noqa: E402
-from brainrnn.provenance import checksum_manifest  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.io import atomic_path
+from brainrnn.provenance import checksum_manifest
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
@@ -19,4 +15,4 @@ def main(smk):
     logging.getLogger(__name__).info("%d files listed in %s", manifest.count("\n"), output)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

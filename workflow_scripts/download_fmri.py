@@ -1,10 +1,7 @@
 """Rule download_fmri: fetch one manifest entry over https, verify its SHA-256, rename into place."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-
-from brainrnn.download import download  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.download import download
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
@@ -12,4 +9,4 @@ def main(smk):
              timeout_s=smk.params.timeout_s)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

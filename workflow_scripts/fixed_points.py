@@ -1,29 +1,24 @@
 """Rule fixed_points: fixed points and Jacobian spectra of one trained model during a task epoch."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+import logging
 
-import dataclasses  # noqa: E402
-import logging  # noqa: E402
+import pandas as pd
+import torch
 
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-
-from brainrnn.analysis.fixed_points import FixedPointOptions  # noqa: E402
-from brainrnn.analysis.rnn_fixed_points import analyse_epoch  # noqa: E402
-from brainrnn.io import write_table  # noqa: E402
-from brainrnn.models.rnn import load_member  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.analysis.fixed_points import FixedPointOptions
+from brainrnn.analysis.rnn_fixed_points import analyse_epoch
+from brainrnn.io import write_table
+from brainrnn.persistence import load_member
+from brainrnn.tasks import CATALOGUE
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
     torch.set_num_threads(smk.threads)
-    settings = dict(smk.params.options)
-    fields = {field.name for field in dataclasses.fields(FixedPointOptions)}
-    options = FixedPointOptions(**{key: value for key, value in settings.items() if key in fields},
-                                seed=smk.params.seed)
+    settings = smk.params.options
+    options = FixedPointOptions.from_config(settings, seed=smk.params.seed)
     model, meta = load_member(smk.input.model)
-    epoch = settings["epoch"] or meta["analysis_epoch"]
+    epoch = settings["epoch"] or CATALOGUE[meta["task"]].analysis_epoch
     analysis = analyse_epoch(model, meta["task"], meta["task_settings"], options, epoch=epoch,
                              trials=settings["trials"])
     found = analysis.fixed_points
@@ -37,4 +32,4 @@ def main(smk):
                 smk.output.summary)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

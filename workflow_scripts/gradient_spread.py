@@ -1,21 +1,18 @@
 """Rule gradient_spread: per subject G1 range, dispersion and G1's eigenvalue share, with group."""
-import sys
+import pandas as pd
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-
-import pandas as pd  # noqa: E402
-
-from brainrnn.fmri import gradients as gr  # noqa: E402
-from brainrnn.io import write_table  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.fmri import gradients as gr
+from brainrnn.fmri.tables import check_gradients
+from brainrnn.io import write_table
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
     rows = []
     for subject, group, grad_path, eig_path in zip(smk.params.subjects, smk.params.groups,
-                                                   smk.input.gradients, smk.input.eigenvalues):
+                                                   smk.input.gradients, smk.input.eigenvalues, strict=True):
         frame = pd.read_csv(grad_path, sep="\t", index_col="region")
-        gr.check_gradients(frame, file=grad_path, subject=subject)
+        check_gradients(frame, file=grad_path, subject=subject)
         eigen = pd.read_csv(eig_path, sep="\t")
         rows.append({"subject": subject, "group": group,
                      **gr.gradient_spread(frame.to_numpy(), smk.params.spread_dims),
@@ -23,4 +20,4 @@ def main(smk):
     write_table(pd.DataFrame(rows), smk.output.spread)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -1,16 +1,12 @@
 """Rule gradients: one subject's embedding, Procrustes-aligned to the reference gradients."""
-import sys
+import logging
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+import numpy as np
+import pandas as pd
 
-import logging  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from brainrnn.fmri import gradients as gr  # noqa: E402
-from brainrnn.io import write_table  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.fmri import gradients as gr
+from brainrnn.io import write_table
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
@@ -27,4 +23,4 @@ def main(smk):
                               "explained_share": share, "reference_r": match}), smk.output.eigenvalues)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -1,15 +1,11 @@
 """Rule group_connectivity: mean FC over subjects (Fisher z) and the shared region list."""
-import sys
+import numpy as np
+import pandas as pd
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from brainrnn.errors import InputError  # noqa: E402
-from brainrnn.fmri.connectivity import group_mean_fc  # noqa: E402
-from brainrnn.io import write_npy, write_table  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.errors import InputError
+from brainrnn.fmri.connectivity import group_mean_fc
+from brainrnn.io import write_npy, write_table
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
@@ -26,4 +22,4 @@ def main(smk):
     write_table(pd.DataFrame({"region": names}), smk.output.regions)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

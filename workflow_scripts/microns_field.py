@@ -1,13 +1,9 @@
 """Rule microns_field: one field in functional order (or the synthetic stand-in), with quality checks."""
-import sys
+import logging
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-
-import logging  # noqa: E402
-
-from brainrnn.io import write_json  # noqa: E402
-from brainrnn.microns.field import load_field, synthetic_field  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.io import write_json
+from brainrnn.microns.field import load_field, synthetic_field
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
@@ -23,4 +19,4 @@ def main(smk):
     write_json({"field": name, "grid": list(field.grid), **quality}, smk.output.quality)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -1,12 +1,9 @@
 """Rule microns_nulls: clustering and efficiency of random graphs matching a field's size and the 10% density."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-
-from brainrnn.io import write_json  # noqa: E402
-from brainrnn.microns.field import Field  # noqa: E402
-from brainrnn.microns.graph import TOP_FRACTION, null_statistics  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.io import write_json
+from brainrnn.microns.analysis import TOP_FRACTION, null_statistics
+from brainrnn.microns.field import Field
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
@@ -15,4 +12,4 @@ def main(smk):
                smk.output.nulls)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -1,13 +1,9 @@
 """Rule report_config: the validated configuration and the subjects sheet as a page of the report."""
-import sys
+import pandas as pd
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-
-import pandas as pd  # noqa: E402
-
-from brainrnn.io import atomic_path  # noqa: E402
-from brainrnn.report_page import config_page  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.io import atomic_path
+from brainrnn.report_page import config_page
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
@@ -17,4 +13,4 @@ def main(smk):
         tmp.write_text(page, encoding="utf-8")
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -1,19 +1,13 @@
 """Rule summarise_microns: accuracy and graph measures per mode x field x variant x task, beside the authors'."""
-import sys
+import pandas as pd
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-
-import json  # noqa: E402
-
-import pandas as pd  # noqa: E402
-
-from brainrnn.io import write_table  # noqa: E402
-from brainrnn.microns.summary import summarise  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.io import read_json, write_table
+from brainrnn.microns.summary import summarise
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
-    records = [json.loads(open(path).read()) for path in smk.input.metrics]
+    records = [read_json(path) for path in smk.input.metrics]
     for record in records:
         record.pop("provenance", None)
     points = pd.concat([pd.read_csv(path, sep="\t", dtype={"field": str}) for path in smk.input.fixed_points],
@@ -24,4 +18,4 @@ def main(smk):
     write_table(summary, smk.output.summary)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -1,21 +1,17 @@
 """Rule timescale_gradient: per subject Spearman rho of tau with gradient extremity and with G1."""
-import sys
+import pandas as pd
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-
-import pandas as pd  # noqa: E402
-
-from brainrnn.errors import InputError  # noqa: E402
-from brainrnn.fmri.gradients import check_gradients  # noqa: E402
-from brainrnn.fmri.timescales import timescale_gradient_relation  # noqa: E402
-from brainrnn.io import write_table  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.errors import InputError
+from brainrnn.fmri.tables import check_gradients
+from brainrnn.fmri.timescales import timescale_gradient_relation
+from brainrnn.io import write_table
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
     rows = []
     for subject, group, tau_path, grad_path in zip(smk.params.subjects, smk.params.groups,
-                                                   smk.input.timescales, smk.input.gradients):
+                                                   smk.input.timescales, smk.input.gradients, strict=True):
         gradients = pd.read_csv(grad_path, sep="\t", index_col="region")
         check_gradients(gradients, file=grad_path, subject=subject)
         tau = pd.read_csv(tau_path, sep="\t", index_col="region")
@@ -27,4 +23,4 @@ def main(smk):
     write_table(pd.DataFrame(rows), smk.output.relation)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -1,23 +1,18 @@
 """Rule timescales: OU timescale per region of one subject."""
-import sys
+import logging
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+import numpy as np
+import pandas as pd
 
-import json  # noqa: E402
-import logging  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from brainrnn.fmri.timescales import estimate_timescales  # noqa: E402
-from brainrnn.io import write_table  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.fmri.timescales import estimate_timescales
+from brainrnn.io import read_json, write_table
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
     settings = smk.params.timescales
     series = pd.read_csv(smk.input.table, sep="\t")
-    tr = json.loads(open(smk.input.meta).read())["tr_s"]
+    tr = read_json(smk.input.meta)["tr_s"]
     table = estimate_timescales(series, tr, method=settings["method"], bias_correction=settings["bias_correction"],
                                 max_lag_s=settings["acf_max_lag_s"], min_volumes=settings["min_volumes"],
                                 subject=smk.wildcards.subject, file=smk.input.table)
@@ -29,4 +24,4 @@ def main(smk):
     write_table(table, smk.output.timescales, index=True)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -1,16 +1,13 @@
 """Rule timeseries: one subject's data from the configured source -> cleaned volumes x regions table."""
-import sys
+import logging
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+import pandas as pd
 
-import logging  # noqa: E402
-
-import pandas as pd  # noqa: E402
-
-from brainrnn.errors import InputError  # noqa: E402
-from brainrnn.fmri import bids, timeseries as ts  # noqa: E402
-from brainrnn.io import write_json, write_table  # noqa: E402
-from brainrnn.workflow import run_rule  # noqa: E402
+from brainrnn.errors import InputError
+from brainrnn.fmri import bids
+from brainrnn.fmri import timeseries as ts
+from brainrnn.io import write_json, write_table
+from brainrnn.workflow import run_rule
 
 
 def main(smk):
@@ -45,4 +42,4 @@ def main(smk):
                 "n_regions": frame.shape[1], "cleaning": dict(smk.params.clean)}, smk.output.meta)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

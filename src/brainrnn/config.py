@@ -1,15 +1,18 @@
-"""Strict configuration and subjects-sheet validation.
+"""Strict configuration, subjects-sheet and study validation.
 
-The workflow calls :func:`validate_config` and :func:`load_subjects` while it parses, so a typo in
-a key, a bad value or a broken sheet stops the run before any job starts, with a message that
-names the file, the field and the fix.
+The workflow calls :func:`load_study` while it parses, so a typo in a key, a bad value, a broken
+sheet or a subject without data stops the run before any job starts, with a message that names
+the file, the field and the fix. The schema (``config/schemas/*.schema.yaml``) is the only source
+of defaults: the library's option classes are built from validated config sections.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +20,15 @@ import jsonschema
 import pandas as pd
 import yaml
 
+from brainrnn.download import read_manifest
 from brainrnn.errors import InputError
+from brainrnn.fmri import bids
+from brainrnn.fmri import timeseries as ts
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "config" / "schemas"
 
-
-def load_schema(name: str, schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
-    """Read a YAML JSON-schema from the project's ``config/schemas`` folder."""
-    with open(schema_dir / f"{name}.schema.yaml") as stream:
+def load_schema(schema_dir: str | Path, name: str) -> dict[str, Any]:
+    """Read the YAML JSON-schema ``<schema_dir>/<name>.schema.yaml`` (the workflow's ``config/schemas``)."""
+    with open(Path(schema_dir) / f"{name}.schema.yaml") as stream:
         return yaml.safe_load(stream)
 
 
@@ -42,25 +46,28 @@ def _fill_defaults(instance: dict[str, Any], schema: Mapping[str, Any]) -> None:
 def _describe(error: jsonschema.ValidationError, schema: Mapping[str, Any]) -> tuple[str, str, str]:
     """Turn a jsonschema error into (dotted field, problem, fix)."""
     path = ".".join(str(part) for part in error.absolute_path)
+    subschema = error.schema
+    assert isinstance(subschema, Mapping), "the study schemas have no boolean subschemas"
     if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
+        assert isinstance(error.instance, Mapping), "only an object can have unknown keys"
+        allowed = sorted(subschema.get("properties", {}))
         given = sorted(set(error.instance) - set(allowed))
         unknown = given[0] if given else "?"
         field = f"{path}.{unknown}" if path else unknown
-        close = difflib.get_close_matches(unknown, allowed, n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
+        lowered = {key.lower(): key for key in allowed}
+        close = difflib.get_close_matches(unknown.lower(), list(lowered), n=1)
+        hint = f"did you mean '{lowered[close[0]]}'? " if close else ""
         return field, f"unknown key '{unknown}'.", f"{hint}Allowed keys here: {', '.join(allowed)}."
-    description = error.schema.get("description", "")
+    description = subschema.get("description", "")
     fix = f"expected {error.validator} {error.validator_value!r}"
     if description:
         fix += f" ({' '.join(str(description).split())})"
     return path or "<top level>", error.message + ".", fix + "."
 
 
-def validate_config(config: dict[str, Any], *, source: str = "config/config.yaml",
-                    schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def validate_config(config: dict[str, Any], schema: Mapping[str, Any], *,
+                    source: str = "config/config.yaml") -> dict[str, Any]:
     """Validate ``config`` in place against the strict schema, filling defaults; return it."""
-    schema = schema if schema is not None else load_schema("config")
     _fill_defaults(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
@@ -70,7 +77,12 @@ def validate_config(config: dict[str, Any], *, source: str = "config/config.yaml
     return config
 
 
-def load_subjects(path: str | Path, *, schema: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def default_config(schema_dir: str | Path) -> dict[str, Any]:
+    """Every setting at its schema default (what an empty config file means)."""
+    return validate_config({}, load_schema(schema_dir, "config"), source="defaults")
+
+
+def load_subjects(path: str | Path, schema: Mapping[str, Any]) -> pd.DataFrame:
     """Read and validate the subjects sheet; return it indexed by subject label."""
     path = Path(path)
     if not path.is_file():
@@ -89,7 +101,6 @@ def load_subjects(path: str | Path, *, schema: Mapping[str, Any] | None = None) 
     if duplicated:
         raise InputError(f"duplicate subject IDs: {', '.join(duplicated)}.", file=path, field="subject",
                          fix="each subject must appear on exactly one row.")
-    schema = schema if schema is not None else load_schema("subjects")
     validator = jsonschema.Draft202012Validator(schema)
     for row_number, row in enumerate(sheet.to_dict("records"), start=2):
         record = {key: _coerce(key, value) for key, value in row.items() if value != ""}
@@ -130,3 +141,109 @@ def subject_tr(sheet: pd.DataFrame, subject: str, config_tr: float | None, *, sh
         raise InputError(f"TR must be a positive number of seconds, got {tr} from {origin}.", file=sheet_path,
                          field="tr", subject=subject, fix="give the repetition time in seconds, e.g. 0.72.")
     return tr
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated configuration with its subjects sheet, checked against the data it names.
+
+    ``manifest`` is the fMRI download manifest (source ``download``), ``microns_manifest`` the
+    MICrONS one (source ``download``); ``reference_subjects`` define the reference gradients.
+    """
+
+    config: dict[str, Any]
+    subjects: pd.DataFrame
+    reference_subjects: list[str]
+    manifest: pd.DataFrame | None
+    microns_manifest: pd.DataFrame | None
+
+    @property
+    def source(self) -> str:
+        return str(self.config["fmri"]["source"])
+
+
+def load_study(config: dict[str, Any], schema_dir: str | Path, configfiles: Sequence[str | Path]) -> Study:
+    """Validate ``config`` (defaults filled in place) and its sheet, and check that every subject has
+    data and every cross-reference resolves; raise :class:`InputError` naming the fix otherwise."""
+    source = ", ".join(map(str, configfiles)) or "config"
+    validate_config(config, load_schema(schema_dir, "config"), source=source)
+    sheet_path = config["subjects"]
+    subjects = load_subjects(sheet_path, load_schema(schema_dir, "subjects"))
+    manifest = check_sources(config, subjects)
+    microns = config["microns"]
+    microns_manifest = None
+    if microns["enabled"] and microns["source"] == "download":
+        microns_manifest = read_manifest(microns["manifest"], ("field", "file", "url", "sha256"), ("field", "file"))
+    check_cbrnn_core(config, subjects)
+    return Study(config, subjects, reference_subjects(config, subjects, source), manifest, microns_manifest)
+
+
+def check_sources(config: dict[str, Any], subjects: pd.DataFrame) -> pd.DataFrame | None:
+    """Fail if a listed subject has no data; return the download manifest for that source."""
+    sheet_path, fmri = config["subjects"], config["fmri"]
+    manifest = None
+    if fmri["source"] == "demo":
+        known = set(ts.demo_subjects())
+        for subject in subjects.index:
+            if subject not in known:
+                raise InputError(
+                    f"subject '{subject}' is not in the demo data set (known: {', '.join(sorted(known))}).",
+                    file=sheet_path, subject=subject, field="subject",
+                    fix="remove the row or choose another fmri.source.")
+    elif fmri["source"] == "timeseries":
+        if "timeseries" not in subjects.columns:
+            raise InputError("the timeseries source needs a 'timeseries' column.", file=sheet_path,
+                             field="timeseries", fix="add a column with each subject's table path.")
+        for subject, path in subjects["timeseries"].items():
+            if not path or not Path(path).is_file():
+                raise InputError(f"no data: '{path}' does not exist.", file=sheet_path, subject=subject,
+                                 field="timeseries", fix="correct the path or remove the subject's row.")
+    elif fmri["source"] == "bids":
+        for subject in subjects.index:
+            bids.find_runs(fmri["bids"]["derivatives"], subject, fmri["bids"]["task"], fmri["bids"]["space"])
+    elif fmri["source"] == "download":
+        manifest = read_manifest(fmri["download"]["manifest"])
+        missing = [subject for subject in subjects.index if subject not in manifest.index]
+        if missing:
+            raise InputError(f"no download listed for subject(s) {', '.join(missing)}.",
+                             file=fmri["download"]["manifest"], subject=missing[0],
+                             field="subject", fix="add their rows to the manifest or remove them from the sheet.")
+    if fmri["source"] in ("timeseries", "download"):
+        for subject in subjects.index:
+            subject_tr(subjects, subject, fmri["tr"], sheet_path=sheet_path)
+    return manifest
+
+
+def reference_subjects(config: dict[str, Any], subjects: pd.DataFrame, source: str) -> list[str]:
+    """Subjects whose group FC defines the reference gradients (all of the sheet unless fixed in config)."""
+    chosen = config["gradients"]["reference_subjects"]
+    if chosen is None:
+        return list(subjects.index)
+    unknown = [subject for subject in chosen if subject not in subjects.index]
+    if unknown:
+        raise InputError(f"reference subject(s) {', '.join(unknown)} are not in the subjects sheet "
+                         f"{config['subjects']}.", file=source, field="gradients.reference_subjects",
+                         fix="list only subjects of the sheet, or set it to null to use all of them.")
+    return list(chosen)
+
+
+def check_cbrnn_core(config: dict[str, Any], subjects: pd.DataFrame) -> None:
+    """A CB-RNN core taken from a gradient-regularised network must name one that is trained."""
+    core = config["cbrnn"]["core"]
+    if not config["cbrnn"]["enabled"] or core["source"] != "gradreg":
+        return
+    if not config["gradreg"]["enabled"]:
+        raise InputError("cbrnn.core.source is gradreg but the gradient-regularised family is off.",
+                         field="cbrnn.core.source", fix="set gradreg.enabled: true, or cbrnn.core.source: random.")
+    if core["subject"] not in subjects.index:
+        raise InputError(f"cbrnn.core.subject '{core['subject']}' is not in the subjects sheet.",
+                         file=config["subjects"], field="cbrnn.core.subject", fix="name a subject of the sheet.")
+    if core["variant"] not in config["gradreg"]["variants"] or core["seed"] not in config["gradreg"]["seeds"]:
+        raise InputError("cbrnn.core names a variant or seed that is not trained.", field="cbrnn.core",
+                         fix="pick one of gradreg.variants and gradreg.seeds.")
+
+
+def settings_without(section: Mapping[str, Any], *selectors: str) -> dict[str, Any]:
+    """A config section minus the keys that only select what runs (variants, tasks, seeds…), so adding a
+    variant, task or mode reruns no model that is already trained."""
+    return {key: copy.deepcopy(value) for key, value in section.items() if key not in selectors}

@@ -35,7 +35,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from brainrnn.errors import InputError
-from brainrnn.io import atomic_path
+from brainrnn.io import atomic_path, new_folder_mode
 
 LOG = logging.getLogger(__name__)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -136,7 +136,7 @@ def _fetch(url: str, target: Path, timeout_s: float) -> str:
     """Stream one response into ``target``; raise on a short read; return the hex digest."""
     digest = hashlib.sha256()
     received = 0
-    with urllib.request.urlopen(url, timeout=timeout_s) as response, open(target, "wb") as stream:  # noqa: S310
+    with urllib.request.urlopen(url, timeout=timeout_s) as response, open(target, "wb") as stream:
         expected = response.headers.get("Content-Length")
         while chunk := response.read(CHUNK_BYTES):
             stream.write(chunk)
@@ -158,7 +158,7 @@ def extract_archive(archive: str | Path, target: str | Path, *, inner: str = "."
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".extracting", dir=target.parent))
     try:
-        staging.chmod(0o755)
+        staging.chmod(new_folder_mode())  # mkdtemp makes it 0700
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as bundle:
                 for info in bundle.infolist():

@@ -1,7 +1,10 @@
 """Atomic file writing and small table helpers shared by every stage.
 
 Every output is written to a temporary name in the destination folder and renamed into place
-only when complete, so an interrupted or failing job never leaves a partial result behind.
+only when complete, so an interrupted or failing job never leaves a partial result behind. The
+temporary file is private while it is written; the finished file gets the permissions the
+process's umask gives a new file (0644 under umask 022, 0664 under 002), so collaborators on a
+shared cluster can read the results.
 """
 
 from __future__ import annotations
@@ -21,6 +24,30 @@ import pandas as pd
 from brainrnn.errors import InputError
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting, then restore at once
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the umask."""
+    return 0o666 & ~current_umask()
+
+
+def new_folder_mode() -> int:
+    """The mode ``mkdir`` gives a new folder: 0o777 less the umask."""
+    return 0o777 & ~current_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
@@ -31,6 +58,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, new_file_mode())  # mkstemp makes it 0600
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -48,11 +76,16 @@ def write_json(data: dict[str, Any], path: str | os.PathLike[str]) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """A JSON document written by :func:`write_json` (or any UTF-8 JSON file)."""
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
 def write_npy(array: np.ndarray, path: str | os.PathLike[str]) -> None:
     """Save one array atomically in ``.npy`` format."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as stream:
-            np.save(stream, array, allow_pickle=False)
+    with atomic_path(path) as tmp, open(tmp, "wb") as stream:
+        np.save(stream, array, allow_pickle=False)
 
 
 def _json_default(value: Any) -> Any:
@@ -85,8 +118,3 @@ def check_results_folder(folder: str | os.PathLike[str], *, min_free_mb: float, 
         raise InputError(f"only {free_mb:.0f} MB free on the disk of {existing}; at least {min_free_mb:g} MB are "
                          "needed.", file=existing, field=setting,
                          fix=f"free space on that disk, run on another disk, or lower '{setting}'.")
-
-
-def read_region_tables(paths: list[str], subjects: list[str]) -> dict[str, pd.DataFrame]:
-    """Per-subject tables indexed by region (gradients, timescales), keyed by subject."""
-    return {subject: pd.read_csv(path, sep="\t", index_col="region") for subject, path in zip(subjects, paths)}

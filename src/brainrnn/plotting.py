@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any, Literal, cast
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from cycler import cycler
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colorbar import Colorbar
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure, FigureBase
+from matplotlib.typing import ColorType
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from cycler import cycler  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.cm import ScalarMappable  # noqa: E402
-from matplotlib.colorbar import Colorbar  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from brainrnn.io import atomic_path
 
-from brainrnn.io import atomic_path  # noqa: E402
+matplotlib.use("Agg")  # files only, never a window (switches pyplot's backend if it was loaded first)
 
 # Okabe & Ito's colour-blind-safe qualitative palette (yellow last: weak on white).
 CATEGORY_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -60,14 +63,46 @@ def save_figure(figure: Figure, png: str | os.PathLike[str], pdf: str | os.PathL
     plt.close(figure)
 
 
+def panel_grid(count: int, columns: int, *, panel_size: tuple[float, float],
+               **subplots: Any) -> tuple[Figure, list[Axes]]:
+    """A figure with ``count`` panels in rows of ``columns`` (unused cells hidden), panels in reading order."""
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    figure, grid = plt.subplots(rows, columns, figsize=(panel_size[0] * columns + 0.6, panel_size[1] * rows),
+                                squeeze=False, **subplots)
+    axes = list(grid.flat)
+    for axis in axes[count:]:
+        axis.set_visible(False)
+    return figure, axes[:count]
+
+
+def label_outer(axes: Sequence[Axes], columns: int) -> None:
+    """Axis labels and tick labels only on the outer panels of a grid filled in reading order: x on the
+    lowest panel of each column (also when the last row is incomplete), y on the first column."""
+    count = len(axes)
+    for index, axis in enumerate(axes):
+        if index + columns < count:
+            axis.set_xlabel("")
+            axis.xaxis.set_tick_params(labelbottom=False)
+        else:
+            axis.xaxis.set_tick_params(labelbottom=True)
+        if index % columns:
+            axis.set_ylabel("")
+            axis.yaxis.set_tick_params(labelleft=False)
+
+
 def palette(names: Sequence[str]) -> dict[str, str]:
     """A colour per category, in the order given (the config's order), so that a variant or group
     has one colour in every figure; more than eight categories fall back to tab20."""
     names = list(dict.fromkeys(names))
+    colours: tuple[str, ...]
     if len(names) <= len(CATEGORY_COLOURS):
         colours = CATEGORY_COLOURS
     else:
-        colours = tuple(matplotlib.colors.to_hex(colour) for colour in plt.get_cmap("tab20").colors)
+        tab20 = plt.get_cmap("tab20")
+        assert isinstance(tab20, ListedColormap)  # a qualitative map: a list of colours
+        listed = cast(Sequence[ColorType], tab20.colors)  # the stubs allow any ArrayLike; tab20 lists RGB tuples
+        colours = tuple(matplotlib.colors.to_hex(colour) for colour in listed)
     return {name: colours[index % len(colours)] for index, name in enumerate(names)}
 
 
@@ -87,14 +122,15 @@ def panel_label(axis: Axes, letter: str, title: str | None = None) -> None:
 def label_panels(axes: Sequence[Axes], titles: Sequence[str | None] | None = None) -> None:
     """Letter panels A, B, C ... in reading order."""
     titles = list(titles) if titles is not None else [None] * len(axes)
-    for index, (axis, title) in enumerate(zip(axes, titles)):
+    for index, (axis, title) in enumerate(zip(axes, titles, strict=True)):
         panel_label(axis, chr(ord("A") + index), title)
 
 
-def vector_colorbar(figure: Figure, mappable: ScalarMappable, **kwargs: object) -> Colorbar:
+def vector_colorbar(figure: FigureBase, mappable: ScalarMappable, **kwargs: Any) -> Colorbar:
     """A colour bar drawn as vector patches (matplotlib rasterises long colour bars by default,
     which would put a bitmap into the PDF)."""
     colorbar = figure.colorbar(mappable, **kwargs)
+    assert colorbar.solids is not None  # drawn for every mappable the figures pass (no contour sets)
     colorbar.solids.set_rasterized(False)
     colorbar.outline.set_linewidth(0.6)
     return colorbar
@@ -103,7 +139,7 @@ def vector_colorbar(figure: Figure, mappable: ScalarMappable, **kwargs: object) 
 def mean_sem_line(axis: Axes, x: np.ndarray, mean: np.ndarray, sem: np.ndarray, colour: str, label: str, *,
                   steps: bool = False) -> None:
     """A mean curve with a shaded ± SEM band (drawn as steps for a discrete quantity)."""
-    step = "post" if steps else None
+    step: Literal["post"] | None = "post" if steps else None
     axis.plot(x, mean, color=colour, label=label, drawstyle="steps-post" if steps else "default")
     axis.fill_between(x, mean - sem, mean + sem, color=colour, alpha=0.2, lw=0, step=step)
 

@@ -28,7 +28,10 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def git_revision(folder: str | Path = Path(__file__).resolve().parent) -> str:
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def git_revision(folder: str | Path = PACKAGE_DIR) -> str:
     """The checked-out commit of the workflow, or 'unknown' outside a git work tree."""
     try:
         result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True,

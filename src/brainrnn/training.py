@@ -1,122 +1,268 @@
-"""Seeded, resumable training of an ensemble of RNNs as one batched model.
+"""The one trainer: seeded, resumable training of an ensemble of RNNs as one batched model.
 
 Each member has its own data stream (a ``torch.Generator`` seeded from the member's seed), its
 own recurrent noise, its own gradient clipping and, with Adam's element-wise updates, its own
 optimiser trajectory: training an ensemble gives each member the weights it would get if trained
-alone, within float tolerance. A checkpoint (model, optimiser, generator states, history) is
-written atomically every ``checkpoint_every`` steps; rerunning after a crash — even ``kill -9`` —
-resumes from it and ends with the same weights as an uninterrupted run.
+alone, within float tolerance.
+
+What differs between experiments is a :class:`Schedule`: which task each member trains on
+(a fixed task, or a curriculum level per member), how and when it is evaluated, which members or
+parameter groups must not move, what the history records and when training ends. The trainer
+owns the rest: the optimiser, the step (:func:`train_step`), clipping, and a checkpoint written
+atomically every ``checkpoint_every`` steps; rerunning after a crash, even ``kill -9``, resumes
+from it and ends with the same weights as an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import torch
 
 from brainrnn.errors import InputError
-from brainrnn.io import atomic_path
 from brainrnn.models.rnn import LeakyRNN
+from brainrnn.persistence import load_checked, save_state
 from brainrnn.seeding import derive_seed
 from brainrnn.tasks.base import Task, TaskBatch, stack_batches
 
 LOG = logging.getLogger(__name__)
 Penalty = Callable[[LeakyRNN], torch.Tensor]
 """Maps the model to one regularisation value per member, shape (members,)."""
+ClosedGroup = tuple[list[torch.nn.Parameter], torch.Tensor]
+"""Parameters and a per-member mask: members where the mask is False keep their values this step."""
+CHECKPOINT_FORMAT = 2
+OPTIMISERS = ("adam", "sgd")
 
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    """Hyperparameters of the trainer (see the config schema for their meaning)."""
+    """Settings of the trainer; built from a config section (the schema holds every default).
 
-    steps: int = 1000
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    clip_grad_norm: float | None = 1.0
-    recurrent_noise: float = 0.05
-    eval_every: int = 25
-    eval_trials: int = 256
-    criterion: float = 0.9
-    stop_at_criterion: bool = False
-    checkpoint_every: int = 100
-    plateau_fraction: float = 0.2
+    ``recurrent_noise`` None draws no noise; 0 draws it and scales it to nothing, so each member's
+    data stream stays the one it has with noise. ``momentum`` is SGD's Nesterov momentum.
+    """
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    steps: int
+    learning_rate: float
+    optimiser: str
+    momentum: float
+    clip_grad_norm: float | None
+    recurrent_noise: float | None
+    eval_every: int
+    checkpoint_every: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> TrainingOptions:
+        return cls(steps=section["steps"], learning_rate=section["learning_rate"], optimiser=section["optimiser"],
+                   momentum=section["momentum"], clip_grad_norm=section["clip_grad_norm"],
+                   recurrent_noise=section["recurrent_noise"], eval_every=section["eval_every"],
+                   checkpoint_every=section["checkpoint_every"])
+
+
+class Schedule(ABC):
+    """What a run trains on and records; the trainer calls it around every step.
+
+    ``generators`` are the members' data streams (saved with every checkpoint); ``history`` holds
+    one row per member and evaluation.
+    """
+
+    generators: list[torch.Generator]
+    rows: list[dict[str, Any]]
+
+    @abstractmethod
+    def sample(self) -> tuple[TaskBatch, Task]:
+        """The next training batch, one block per member stacked on axis 1, and the task that scores it."""
+
+    def closed(self, model: LeakyRNN, trainable: list[torch.nn.Parameter]) -> list[ClosedGroup]:
+        """Parameter groups some members must not change this step (default: none)."""
+        return []
+
+    @abstractmethod
+    def evaluate(self, model: LeakyRNN, step: int, train_sums: torch.Tensor, count: int,
+                 penalty: torch.Tensor) -> str:
+        """Evaluate after ``step``, append history rows, update per-member state; return a log line.
+
+        ``train_sums`` (2, members) holds the summed training loss and accuracy of the ``count``
+        steps since the last evaluation, ``penalty`` the regulariser of the last step.
+        """
+
+    def finished(self) -> bool:
+        """True once no member needs more training (checked before every step)."""
+        return False
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Everything besides the generators that a resumed run needs (torch-loadable with weights_only)."""
+
+    @abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+    def history(self, columns: Sequence[str]) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=list(columns))
+
+
+def member_generators(member_seeds: Sequence[int], stream: str) -> list[torch.Generator]:
+    """One data stream per member, named so that different schedules never share a stream."""
+    return [torch.Generator().manual_seed(derive_seed(seed, stream)) for seed in member_seeds]
+
+
+class FixedTask(Schedule):
+    """Every member trains on one task; held-out accuracy on a fixed batch every ``eval_every`` steps.
+
+    A member that reaches ``criterion`` records the step; with ``stop_at_criterion`` it then keeps
+    its weights (its updates are undone) and training ends once every member has stopped.
+    """
+
+    HISTORY = ("member", "step", "train_loss", "train_accuracy", "penalty", "eval_loss", "eval_accuracy")
+
+    def __init__(self, task: Task, member_seeds: Sequence[int], *, batch_size: int, eval_trials: int,
+                 eval_seed: int, criterion: float, stop_at_criterion: bool, plateau_fraction: float,
+                 total_steps: int) -> None:
+        self.task, self.batch_size, self.members = task, batch_size, len(member_seeds)
+        self.criterion, self.stop_at_criterion = criterion, stop_at_criterion
+        self.plateau_fraction, self.total_steps = plateau_fraction, total_steps
+        self.generators = member_generators(member_seeds, "data")
+        held_out = task.sample(eval_trials, torch.Generator().manual_seed(eval_seed))
+        self.held_out = stack_batches([held_out] * self.members)
+        self.rows: list[dict[str, Any]] = []
+        self.reached: list[int | None] = [None] * self.members
+
+    @classmethod
+    def from_config(cls, task: Task, member_seeds: Sequence[int], section: Mapping[str, Any], *,
+                    eval_seed: int) -> FixedTask:
+        return cls(task, member_seeds, batch_size=section["batch_size"], eval_trials=section["eval_trials"],
+                   eval_seed=eval_seed, criterion=section["criterion"],
+                   stop_at_criterion=section["stop_at_criterion"], plateau_fraction=section["plateau_fraction"],
+                   total_steps=section["steps"])
+
+    @property
+    def active(self) -> torch.Tensor:
+        if not self.stop_at_criterion:
+            return torch.ones(self.members, dtype=torch.bool)
+        return torch.tensor([value is None for value in self.reached])
+
+    def sample(self) -> tuple[TaskBatch, Task]:
+        return stack_batches([self.task.sample(self.batch_size, generator) for generator in self.generators]), \
+            self.task
+
+    def closed(self, model: LeakyRNN, trainable: list[torch.nn.Parameter]) -> list[ClosedGroup]:
+        active = self.active
+        return [] if bool(active.all()) else [(trainable, active)]
+
+    def finished(self) -> bool:
+        return not bool(self.active.any())
+
+    def evaluate(self, model: LeakyRNN, step: int, train_sums: torch.Tensor, count: int,
+                 penalty: torch.Tensor) -> str:
+        accuracy, loss = evaluate(model, self.task, self.held_out)
+        train_means = train_sums / count
+        active = self.active
+        for member in range(self.members):
+            if not bool(active[member]):
+                continue
+            self.rows.append({"member": member, "step": step, "train_loss": float(train_means[0, member]),
+                              "train_accuracy": float(train_means[1, member]), "penalty": float(penalty[member]),
+                              "eval_loss": float(loss[member]), "eval_accuracy": float(accuracy[member])})
+            if self.reached[member] is None and float(accuracy[member]) >= self.criterion:
+                self.reached[member] = step
+        return f"step {step}/{self.total_steps}  loss {_fmt(loss)}  accuracy {_fmt(accuracy)}"
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": self.rows, "reached": self.reached}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rows, self.reached = list(state["history"]), list(state["reached"])
+
+    def plateau_loss(self) -> list[float]:
+        """Mean held-out loss over the last ``plateau_fraction`` of each member's evaluations."""
+        history = self.history(self.HISTORY)
+        plateau = []
+        for member in range(self.members):
+            losses = history.loc[history["member"] == member, "eval_loss"].to_numpy()
+            count = max(1, math.ceil(self.plateau_fraction * len(losses)))
+            plateau.append(float(losses[-count:].mean()) if len(losses) else float("nan"))
+        return plateau
+
+
+def make_optimiser(parameters: list[torch.nn.Parameter], options: TrainingOptions) -> torch.optim.Optimizer:
+    """Adam, or SGD with Nesterov momentum (the cortico-cerebellar source)."""
+    if options.optimiser == "adam":
+        return torch.optim.Adam(parameters, lr=options.learning_rate)
+    if options.optimiser == "sgd":
+        return torch.optim.SGD(parameters, lr=options.learning_rate, momentum=options.momentum, nesterov=True)
+    raise ValueError(f"unknown optimiser '{options.optimiser}' (use one of {', '.join(OPTIMISERS)})")
+
+
+def train_step(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: list[torch.nn.Parameter],
+               batch: TaskBatch, task: Task, *, noise: torch.Tensor | None = None, penalty: Penalty | None = None,
+               clip_grad_norm: float | None = None, closed: Sequence[ClosedGroup] = ()) -> tuple[torch.Tensor, ...]:
+    """One update of every member: forward, loss (+ penalty), backward, per-member clipping, step.
+
+    Members masked out in ``closed`` keep those parameters. Returns the per-member total loss,
+    training accuracy and penalty of this step.
+    """
+    outputs, _ = model(batch.inputs, noise=noise, running=batch.running)
+    task_loss = task.loss(outputs, batch)
+    regulariser = penalty(model) if penalty is not None else torch.zeros(model.members)
+    optimiser.zero_grad(set_to_none=False)
+    (task_loss + regulariser).sum().backward()
+    if clip_grad_norm is not None:
+        clip_per_member(trainable, clip_grad_norm)
+    saved = [(parameter, parameter.detach().clone(), keep) for parameters, keep in closed for parameter in parameters]
+    optimiser.step()
+    if saved:
+        with torch.no_grad():
+            for parameter, before, keep in saved:
+                parameter.copy_(torch.where(keep.view(-1, *([1] * (parameter.dim() - 1))), parameter, before))
+    return (task_loss + regulariser).detach(), task.accuracy(outputs.detach(), batch), regulariser.detach()
 
 
 @dataclass
-class TrainingResult:
-    """Per-member outcome: evaluation history and learning measures."""
+class TrainingRun:
+    """What the trainer did: the steps run (the schedule holds the history and per-member outcomes)."""
 
-    history: pd.DataFrame
-    steps_to_criterion: list[int | None]
-    plateau_loss: list[float]
     steps_run: int
 
 
-def train_ensemble(model: LeakyRNN, task: Task, options: TrainingOptions, member_seeds: Sequence[int], *,
-                   eval_seed: int, penalty: Penalty | None = None, checkpoint: Path | None = None,
-                   config_hash: str = "") -> TrainingResult:
-    """Train every member of ``model`` on ``task``; resume from ``checkpoint`` when it exists."""
-    members = model.members
-    if len(member_seeds) != members:
-        raise ValueError(f"{len(member_seeds)} seeds for {members} members")
-    generators = [torch.Generator().manual_seed(derive_seed(seed, "data")) for seed in member_seeds]
-    held_out = task.sample(options.eval_trials, torch.Generator().manual_seed(eval_seed))
-    held_out = stack_batches([held_out] * members)
+def train_ensemble(model: LeakyRNN, schedule: Schedule, options: TrainingOptions, *, penalty: Penalty | None = None,
+                   checkpoint: Path | None = None, config_hash: str = "") -> TrainingRun:
+    """Train every member of ``model`` as ``schedule`` says; resume from ``checkpoint`` when it exists."""
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
-    optimiser = torch.optim.Adam(trainable, lr=options.learning_rate)
-    step, rows, reached, running = 0, [], [None] * members, torch.zeros(2, members)
+    optimiser = make_optimiser(trainable, options)
+    step, running = 0, torch.zeros(2, model.members)
     if checkpoint is not None and checkpoint.exists():
-        step, rows, reached, running = _load_checkpoint(checkpoint, model, optimiser, generators, config_hash)
+        step, running = _load_checkpoint(checkpoint, model, optimiser, schedule, config_hash)
         LOG.info("resumed from %s at step %d", checkpoint, step)
-    active = torch.tensor([value is None for value in reached]) if options.stop_at_criterion else torch.ones(
-        members, dtype=torch.bool)
-    while step < options.steps and bool(active.any()):
-        batch = stack_batches([task.sample(options.batch_size, generator) for generator in generators])
-        noise = torch.stack([torch.randn(batch.inputs.shape[0], options.batch_size, model.shape.n_hidden,
-                                         generator=generator) for generator in generators], dim=1)
-        outputs, _ = model(batch.inputs, noise=options.recurrent_noise * noise, running=batch.running)
-        task_loss = task.loss(outputs, batch)
-        regulariser = penalty(model) if penalty is not None else torch.zeros(members)
-        optimiser.zero_grad(set_to_none=False)
-        (task_loss + regulariser).sum().backward()
-        if options.clip_grad_norm is not None:
-            clip_per_member(trainable, options.clip_grad_norm)
-        frozen = {id(p): p.detach().clone() for p in trainable} if not bool(active.all()) else {}
-        optimiser.step()
-        if frozen:
-            _restore_inactive(trainable, frozen, active)
-        running += torch.stack([(task_loss + regulariser).detach(), task.accuracy(outputs.detach(), batch)])
+    while step < options.steps and not schedule.finished():
+        batch, task = schedule.sample()
+        noise = None
+        if options.recurrent_noise is not None:
+            noise = options.recurrent_noise * torch.stack(
+                [torch.randn(batch.n_steps, batch.inputs.shape[2], model.shape.n_hidden, generator=generator)
+                 for generator in schedule.generators], dim=1)
+        loss, accuracy, regulariser = train_step(model, optimiser, trainable, batch, task, noise=noise,
+                                                 penalty=penalty, clip_grad_norm=options.clip_grad_norm,
+                                                 closed=schedule.closed(model, trainable))
+        running += torch.stack([loss, accuracy])
         step += 1
         if step % options.eval_every == 0 or step == options.steps:
-            accuracy, loss = evaluate(model, task, held_out)
-            train_loss, train_accuracy = running / (step - (step - 1) // options.eval_every * options.eval_every)
-            running = torch.zeros(2, members)
-            for member in range(members):
-                if not bool(active[member]):
-                    continue
-                rows.append({"member": member, "step": step, "train_loss": float(train_loss[member]),
-                             "train_accuracy": float(train_accuracy[member]),
-                             "penalty": float(regulariser[member].detach()), "eval_loss": float(loss[member]),
-                             "eval_accuracy": float(accuracy[member])})
-                if reached[member] is None and float(accuracy[member]) >= options.criterion:
-                    reached[member] = step
-            LOG.info("step %d/%d  loss %s  accuracy %s", step, options.steps,
-                     _fmt(loss), _fmt(accuracy))
-            if options.stop_at_criterion:
-                active = torch.tensor([value is None for value in reached])
+            since = step - (step - 1) // options.eval_every * options.eval_every
+            LOG.info(schedule.evaluate(model, step, running, since, regulariser))
+            running = torch.zeros(2, model.members)
         if checkpoint is not None and step % options.checkpoint_every == 0:
-            _save_checkpoint(checkpoint, model, optimiser, generators, step, rows, reached, running, config_hash)
-    history = pd.DataFrame(rows, columns=["member", "step", "train_loss", "train_accuracy", "penalty", "eval_loss",
-                                          "eval_accuracy"])
-    return TrainingResult(history, reached, _plateau(history, members, options.plateau_fraction), step)
+            save_state({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                        "generators": [generator.get_state() for generator in schedule.generators], "step": step,
+                        "running": running, "schedule": schedule.state_dict(), "config_hash": config_hash,
+                        "format": CHECKPOINT_FORMAT}, checkpoint)
+            LOG.info("checkpoint at step %d -> %s", step, checkpoint)
+    return TrainingRun(step)
 
 
 @torch.no_grad()
@@ -126,71 +272,29 @@ def evaluate(model: LeakyRNN, task: Task, batch: TaskBatch) -> tuple[torch.Tenso
     return task.accuracy(outputs, batch), task.loss(outputs, batch)
 
 
-def _fmt(values: torch.Tensor) -> str:
-    return "[" + " ".join(f"{float(value):.3f}" for value in values) + "]"
-
-
-def _plateau(history: pd.DataFrame, members: int, fraction: float) -> list[float]:
-    """Mean held-out loss over the last ``fraction`` of each member's evaluations."""
-    plateau = []
-    for member in range(members):
-        losses = history.loc[history["member"] == member, "eval_loss"].to_numpy()
-        count = max(1, math.ceil(fraction * len(losses)))
-        plateau.append(float(losses[-count:].mean()) if len(losses) else float("nan"))
-    return plateau
-
-
 def clip_per_member(parameters: list[torch.nn.Parameter], max_norm: float) -> None:
     """Scale each member's gradient so its norm over all parameters is at most ``max_norm``."""
     squared = sum(p.grad.detach().pow(2).flatten(1).sum(dim=1) for p in parameters if p.grad is not None)
+    assert isinstance(squared, torch.Tensor), "no parameter has a gradient"
     factor = (max_norm / (squared.sqrt() + 1e-6)).clamp(max=1.0)
     for parameter in parameters:
         if parameter.grad is not None:
             parameter.grad.mul_(factor.view(-1, *([1] * (parameter.dim() - 1))))
 
 
-def _restore_inactive(parameters: list[torch.nn.Parameter], saved: dict[int, torch.Tensor],
-                      active: torch.Tensor) -> None:
-    """Undo the optimiser step for members that already stopped (they keep their weights)."""
-    with torch.no_grad():
-        for parameter in parameters:
-            keep = active.view(-1, *([1] * (parameter.dim() - 1)))
-            parameter.copy_(torch.where(keep, parameter, saved[id(parameter)]))
+def _fmt(values: torch.Tensor) -> str:
+    return "[" + " ".join(f"{float(value):.3f}" for value in values) + "]"
 
 
-def _save_checkpoint(path: Path, model: LeakyRNN, optimiser: torch.optim.Optimizer,
-                     generators: list[torch.Generator], step: int, rows: list[dict], reached: list[int | None],
-                     running: torch.Tensor, config_hash: str) -> None:
-    state = {"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-             "generators": [generator.get_state() for generator in generators], "step": step,
-             "history": rows, "reached": reached, "running": running, "config_hash": config_hash}
-    with atomic_path(path) as tmp, open(tmp, "wb") as stream:  # a stream: no temp name in the bytes
-        torch.save(state, stream)
-    LOG.info("checkpoint at step %d -> %s", step, path)
-
-
-def load_checked(path: Path, config_hash: str | None) -> dict:
-    """``torch.load(weights_only=True)`` with clear errors for corrupt or foreign files."""
-    try:
-        state = torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as error:  # torch raises several types for truncated or foreign files
-        raise InputError(f"corrupted or unreadable file ({type(error).__name__}: {error}).", file=path,
-                         field="checkpoint", fix="delete it; the rule will recompute it.") from error
-    if not isinstance(state, dict) or "config_hash" not in state:
-        raise InputError("not a checkpoint of this pipeline (no config hash).", file=path, field="checkpoint",
-                         fix="delete it; the rule will recompute it.")
-    if config_hash is not None and state["config_hash"] != config_hash:
-        raise InputError(f"written under another configuration (hash {state['config_hash']}, expected "
-                         f"{config_hash}).", file=path, field="config_hash",
-                         fix="delete the file, or restore the configuration it was made with.")
-    return state
-
-
-def _load_checkpoint(path: Path, model: LeakyRNN, optimiser: torch.optim.Optimizer,
-                     generators: list[torch.Generator], config_hash: str):
+def _load_checkpoint(path: Path, model: LeakyRNN, optimiser: torch.optim.Optimizer, schedule: Schedule,
+                     config_hash: str) -> tuple[int, torch.Tensor]:
     state = load_checked(path, config_hash)
+    if state.get("format") != CHECKPOINT_FORMAT:
+        raise InputError("a checkpoint of an older version of the pipeline.", file=path, field="checkpoint",
+                         fix="delete it; the rule will train from the start.")
     model.load_state_dict(state["model"])
     optimiser.load_state_dict(state["optimiser"])
-    for generator, saved in zip(generators, state["generators"], strict=True):
+    for generator, saved in zip(schedule.generators, state["generators"], strict=True):
         generator.set_state(saved)
-    return state["step"], list(state["history"]), list(state["reached"]), state["running"]
+    schedule.load_state_dict(state["schedule"])
+    return state["step"], state["running"]

@@ -9,10 +9,12 @@ which fixed points are stable (all |λ| < 1) and how slowly activity leaves them
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,7 +29,8 @@ StateJacobian = Callable[[torch.Tensor], torch.Tensor]
 
 @dataclass(frozen=True)
 class FixedPointOptions:
-    """Hyperparameters of the search (defaults follow FixedPointFinder where it documents them).
+    """Hyperparameters of the search (the ``fixed_points`` config section holds their defaults, which
+    follow FixedPointFinder where it documents them).
 
     n_initial: initial states sampled from the trajectories; noise_std: std of the Gaussian
     perturbation added to them; tol_q: a point is fixed when q < tol_q; max_iters and
@@ -35,20 +38,25 @@ class FixedPointOptions:
     newton_steps: Newton refinements x ← x − (J − I)⁻¹(F(x) − x), kept only where q drops;
     merge_tol: points closer than this are one fixed point; outlier_factor: points farther
     from the trajectories' centroid than this × the trajectories' mean distance are dropped;
-    seed: the sampling of initial states.
+    seed: the sampling of initial states (derived from the config seed and the job's wildcards).
     """
 
-    n_initial: int = 1024
-    noise_std: float = 0.5
-    tol_q: float = 1e-12
-    max_iters: int = 5000
-    learning_rate: float = 0.01
-    newton_steps: int = 10
-    merge_tol: float = 1e-3
-    outlier_factor: float = 10.0
-    seed: int = 0
+    n_initial: int
+    noise_std: float
+    tol_q: float
+    max_iters: int
+    learning_rate: float
+    newton_steps: int
+    merge_tol: float
+    outlier_factor: float
+    seed: int
 
-    def as_dict(self) -> dict:
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any], *, seed: int) -> FixedPointOptions:
+        return cls(seed=seed, **{field.name: section[field.name] for field in dataclasses.fields(cls)
+                                 if field.name != "seed"})
+
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -87,10 +95,10 @@ class FixedPoints:
                 "n_initial": self.n_initial, "n_converged": self.n_converged}
 
     def save(self, path: str | Path, **extra: np.ndarray) -> None:
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as stream:
-                np.savez(stream, states=self.states, q=self.q, eigenvalues=self.eigenvalues,
-                         is_stable=self.is_stable, n_initial=self.n_initial, n_converged=self.n_converged, **extra)
+        with atomic_path(path) as tmp, open(tmp, "wb") as stream:
+            np.savez(stream, states=self.states, q=self.q, eigenvalues=self.eigenvalues,
+                     is_stable=self.is_stable, n_initial=self.n_initial, n_converged=self.n_converged,
+                     allow_pickle=True, **extra)  # the default, named so ``extra`` cannot be taken for it
 
 
 def q_value(step: StateMap, states: torch.Tensor) -> torch.Tensor:

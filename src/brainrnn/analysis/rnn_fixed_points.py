@@ -13,11 +13,18 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from brainrnn.analysis.fixed_points import (FixedPointOptions, FixedPoints, StateJacobian, StateMap,
-                                            find_fixed_points, q_value, sample_initial_states)
+from brainrnn.analysis.fixed_points import (
+    FixedPointOptions,
+    FixedPoints,
+    StateJacobian,
+    StateMap,
+    find_fixed_points,
+    q_value,
+    sample_initial_states,
+)
 from brainrnn.errors import InputError
 from brainrnn.models.rnn import LeakyRNN
-from brainrnn.tasks import make_task
+from brainrnn.tasks.registry import make_task
 
 
 @dataclass

@@ -1,1 +1,10 @@
-"""fMRI stages: parcellated time series, connectivity, gradients and timescales."""
+"""fMRI stages: parcellated time series, connectivity, association-sensory gradients, spread, timescales.
+
+Modules: ``timeseries`` and ``bids`` (sources and cleaning), ``connectivity``, ``gradients``,
+``timescales``, ``figures``. This module holds the stage's vocabulary and imports nothing heavy.
+"""
+
+TITLE = "fMRI"
+"""The report category of the stage's figures."""
+FIGURES = ("gradient_space", "spread_by_group", "timescale_extremity")
+"""Stage figures ``fmri_<name>``, drawn by ``brainrnn.fmri.figures.<name>_figure``."""

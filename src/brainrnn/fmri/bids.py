@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import cast
 
 import nibabel as nib
 import numpy as np
@@ -51,7 +52,7 @@ def confounds_path(run: Path) -> Path:
 def load_image(path: Path, subject: str, field: str) -> nib.Nifti1Image:
     """Load a NIfTI header and data, turning any failure into an error that names the file."""
     try:
-        image = nib.load(path)
+        image = cast(nib.Nifti1Image, nib.load(path))  # nibabel types load() as any FileBasedImage
         image.get_fdata(dtype=np.float32)
     except Exception as error:  # nibabel raises several unrelated types for corrupt files
         raise InputError(f"unreadable NIfTI ({type(error).__name__}: {error}).", file=path, subject=subject,
@@ -85,7 +86,7 @@ def read_labels(labels_file: str | Path | None, label_values: np.ndarray) -> lis
     if not {"index", "name"} <= set(table.columns):
         raise InputError("the atlas label table needs columns 'index' and 'name'.", file=labels_file,
                          field="fmri.bids.atlas_labels", fix="write a TSV with a header 'index<TAB>name'.")
-    names = dict(zip(table["index"].astype(int), table["name"].astype(str)))
+    names = dict(zip(table["index"].astype(int), table["name"].astype(str), strict=True))
     missing = [int(value) for value in label_values if int(value) not in names]
     if missing:
         raise InputError(f"atlas values without a name: {missing[:10]}.", file=labels_file,
@@ -116,8 +117,8 @@ def parcellate_subject(*, derivatives: str | Path, subject: str, task: str, spac
                        atlas: str | Path, atlas_labels: str | Path | None, confounds: list[str],
                        cleaning: CleaningOptions, resample_atlas: bool) -> tuple[pd.DataFrame, float]:
     """Regional mean time series of all of a subject's runs, concatenated; returns (series, TR)."""
-    from nilearn.maskers import NiftiLabelsMasker
     from nilearn.image import resample_to_img
+    from nilearn.maskers import NiftiLabelsMasker
 
     atlas_path = Path(atlas)
     if not atlas_path.is_file():

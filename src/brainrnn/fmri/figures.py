@@ -1,85 +1,206 @@
-"""Figures of the fMRI stages: gradient space, spread per group, timescales against extremity."""
+"""Figures of the fMRI stages: gradient space, timescales along the hierarchy, gradient spread.
+
+Each panel is one ``draw_*`` function on one axis; the family figure, the stage figures and the
+overview only arrange them. :func:`load` reads the workflow's tables.
+"""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from brainrnn.plotting import group_colour, reference_line, vector_colorbar
+from brainrnn.fmri.tables import read_region_tables
+from brainrnn.plotting import (
+    DOUBLE_COLUMN_IN,
+    label_outer,
+    label_panels,
+    palette,
+    panel_grid,
+    reference_line,
+    stat_box,
+    strip,
+    vector_colorbar,
+)
+
+SPREAD_MEASURES = {"g1_range": "G1 range", "dispersion": "dispersion (G1–G3)",
+                   "explained_G1": "eigenvalue share of G1"}
 
 
-def gradient_space_figure(gradients: dict[str, pd.DataFrame], timescales: dict[str, pd.DataFrame],
-                          groups: dict[str, str]) -> Figure:
-    """One panel per subject: regions in G1–G2 space, coloured by their timescale τ."""
-    subjects = sorted(gradients, key=lambda subject: (groups[subject], subject))
+@dataclass(frozen=True)
+class FmriResults:
+    """Group reference gradients, per-subject gradients and timescales, spread and τ–gradient relation."""
+
+    reference: pd.DataFrame
+    gradients: dict[str, pd.DataFrame]
+    timescales: dict[str, pd.DataFrame]
+    spread: pd.DataFrame
+    relation: pd.DataFrame
+
+    @property
+    def groups(self) -> dict[str, str]:
+        """Each subject's group."""
+        return dict(zip(self.spread["subject"], self.spread["group"], strict=True))
+
+
+def load(reference: str, gradients: Sequence[str], timescales: Sequence[str], spread: str, relation: str,
+         subjects: Sequence[str]) -> FmriResults:
+    """Read the fMRI stage's tables (per-subject tables in the order of ``subjects``)."""
+    return FmriResults(
+        reference=pd.read_csv(reference, sep="\t", index_col="region"),
+        gradients=read_region_tables(list(gradients), list(subjects)),
+        timescales=read_region_tables(list(timescales), list(subjects)),
+        spread=pd.read_csv(spread, sep="\t", dtype={"subject": str}),
+        relation=pd.read_csv(relation, sep="\t", dtype={"subject": str}))
+
+
+def _region_table(fmri: FmriResults) -> pd.DataFrame:
+    """Every region of every subject: G1, gradient extremity |G1 − median|, τ and the subject's group."""
+    groups = fmri.relation.set_index("subject")["group"]
+    rows = []
+    for subject, gradients in fmri.gradients.items():
+        g1 = gradients["G1"]
+        tau = fmri.timescales[subject].reindex(g1.index)["tau_s"]
+        rows.append(pd.DataFrame({"subject": subject, "group": groups[subject], "G1": g1.to_numpy(),
+                                  "extremity": (g1 - g1.median()).abs().to_numpy(), "tau_s": tau.to_numpy()}))
+    return pd.concat(rows, ignore_index=True).dropna()
+
+
+def _binned_tau(axis: Axes, table: pd.DataFrame, column: str, n_bins: int) -> None:
+    """Mean ± SEM of τ in equal-count bins of ``column``, drawn over the pooled points."""
+    edges = np.unique(np.quantile(table[column], np.linspace(0, 1, n_bins + 1)))
+    binned = table.groupby(pd.cut(table[column], edges, include_lowest=True), observed=True)
+    axis.errorbar(binned[column].mean(), binned["tau_s"].mean(), yerr=binned["tau_s"].sem(), color="black",
+                  marker="o", ms=3, lw=1.0, capsize=0, zorder=4, label="binned mean ± SEM")
+
+
+def _pooled_tau(axis: Axes, table: pd.DataFrame, column: str) -> None:
+    """Every region of every subject as a faint point, coloured by the subject's group."""
+    colours = palette(sorted(table["group"].unique()))
+    for group, part in table.groupby("group"):
+        axis.scatter(part[column], part["tau_s"], s=4, alpha=0.35, linewidths=0, color=colours[group], label=group)
+
+
+def tau_range(fmri: FmriResults) -> Normalize:
+    """One colour scale of τ for every gradient-space panel (2nd to 98th percentile of all regions)."""
+    taus = np.concatenate([frame["tau_s"].to_numpy(dtype=float) for frame in fmri.timescales.values()])
+    low, high = np.nanpercentile(taus, [2, 98])
+    return Normalize(low, high)
+
+
+def draw_gradient_space(axis: Axes, gradients: pd.DataFrame, tau: pd.Series, norm: Normalize,
+                        *, size: float = 12) -> plt.cm.ScalarMappable:
+    """Regions in G1 × G2 space coloured by their τ."""
+    points = axis.scatter(gradients["G1"], gradients["G2"], c=tau.reindex(gradients.index).to_numpy(),
+                          cmap="viridis", norm=norm, s=size, linewidths=0.3, edgecolors="white")
+    axis.set_xlabel("G1 (sensory → association)")
+    axis.set_ylabel("G2")
+    return points
+
+
+def draw_reference_space(axis: Axes, fmri: FmriResults) -> plt.cm.ScalarMappable:
+    """Group reference gradient space, each region coloured by its τ averaged over subjects."""
+    mean_tau = pd.concat([frame["tau_s"] for frame in fmri.timescales.values()], axis=1).mean(axis=1)
+    return draw_gradient_space(axis, fmri.reference, mean_tau, tau_range(fmri))
+
+
+def draw_tau_along_g1(axis: Axes, fmri: FmriResults, *, n_bins: int = 10) -> None:
+    """τ against G1 for every region of every subject, with binned means: the U shape behind the
+    extremity relation (long timescales at both ends of the hierarchy)."""
+    table = _region_table(fmri)
+    _pooled_tau(axis, table, "G1")
+    _binned_tau(axis, table, "G1", n_bins)
+    axis.set_xlabel("G1 (sensory → association)")
+    axis.set_ylabel("timescale τ (s)")
+
+
+def draw_tau_extremity(axis: Axes, fmri: FmriResults, *, n_bins: int = 8) -> None:
+    """τ against gradient extremity for every region of every subject, with the mean ± SEM of τ in
+    extremity bins (equal counts) and the per-subject Spearman ρ summarised in the corner."""
+    table = _region_table(fmri)
+    _pooled_tau(axis, table, "extremity")
+    _binned_tau(axis, table, "extremity", n_bins)
+    rho = fmri.relation["rho_tau_extremity"]
+    stat_box(axis, f"mean ρ = {rho.mean():.2f}\nρ > 0 in {int((rho > 0).sum())}/{int(rho.notna().sum())} subjects")
+    axis.set_xlabel("gradient extremity |G1 − median|")
+    axis.set_ylabel("timescale τ (s)")
+
+
+def draw_rho_by_group(axis: Axes, fmri: FmriResults) -> None:
+    """Per-subject Spearman ρ(τ, extremity) by group; the source study predicts ρ > 0."""
+    groups = sorted(fmri.relation["group"].unique())
+    values = {group: fmri.relation.loc[fmri.relation["group"] == group, "rho_tau_extremity"] for group in groups}
+    strip(axis, values, palette(groups))
+    reference_line(axis, 0.0)
+    axis.set_ylabel("Spearman ρ(τ, extremity)")
+
+
+def draw_spread(axis: Axes, fmri: FmriResults, measure: str) -> None:
+    """One gradient spread measure per subject, by group (bar = group mean)."""
+    groups = sorted(fmri.spread["group"].unique())
+    strip(axis, {group: fmri.spread.loc[fmri.spread["group"] == group, measure] for group in groups},
+          palette(groups))
+    axis.set_ylabel(SPREAD_MEASURES[measure])
+
+
+def family_figure(fmri: FmriResults) -> Figure:
+    """Gradients, timescales and spread: A group gradient space coloured by τ; B τ along G1;
+    C τ against extremity; D per-subject ρ(τ, extremity); E–G gradient spread per subject."""
+    figure = plt.figure(figsize=(DOUBLE_COLUMN_IN, 4.8))
+    top, bottom = figure.subfigures(2, 1, squeeze=False, height_ratios=[1.1, 1])[:, 0]
+    axes = {**top.subplot_mosaic([["A", "B", "C"]], width_ratios=[1.15, 1, 1]),
+            **bottom.subplot_mosaic([["D", "E", "F", "G"]])}
+    points = draw_reference_space(axes["A"], fmri)
+    vector_colorbar(top, points, ax=axes["A"], label="mean τ (s)", shrink=0.9, aspect=25, pad=0.02)
+    draw_tau_along_g1(axes["B"], fmri)
+    draw_tau_extremity(axes["C"], fmri)
+    draw_rho_by_group(axes["D"], fmri)
+    for key, measure in zip("EFG", SPREAD_MEASURES, strict=True):
+        draw_spread(axes[key], fmri, measure)
+    label_panels([axes[key] for key in "ABCDEFG"],
+                 ["Group gradient space", "τ along G1", "τ against extremity", "ρ per subject", "Gradient spread",
+                  None, None])
+    return figure
+
+
+def gradient_space_figure(fmri: FmriResults) -> Figure:
+    """One panel per subject (sorted by group): regions in G1–G2 space coloured by τ."""
+    groups = fmri.groups
+    subjects = sorted(fmri.gradients, key=lambda subject: (groups[subject], subject))
     columns = min(4, len(subjects))
-    rows = math.ceil(len(subjects) / columns)
-    all_tau = np.concatenate([frame["tau_s"].to_numpy() for frame in timescales.values()])
-    low, high = np.nanpercentile(all_tau, [2, 98])
-    figure, axes = plt.subplots(rows, columns, figsize=(1.9 * columns + 0.8, 1.8 * rows), squeeze=False,
-                                sharex=True, sharey=True)
-    scatter = None
-    for axis, subject in zip(axes.flat, subjects):
-        grads, tau = gradients[subject], timescales[subject].reindex(gradients[subject].index)["tau_s"]
-        scatter = axis.scatter(grads["G1"], grads["G2"], c=tau, cmap="viridis", vmin=low, vmax=high, s=9,
-                               linewidths=0)
+    figure, axes = panel_grid(len(subjects), columns, panel_size=(1.9, 1.8), sharex=True, sharey=True)
+    norm, points = tau_range(fmri), None
+    for axis, subject in zip(axes, subjects, strict=True):
+        points = draw_gradient_space(axis, fmri.gradients[subject], fmri.timescales[subject]["tau_s"], norm, size=9)
         axis.set_title(f"sub-{subject} ({groups[subject]})")
-    for axis in list(axes.flat)[len(subjects):]:
-        axis.set_visible(False)
-    for column in range(columns):
-        bottom = axes[max(row for row in range(rows) if row * columns + column < len(subjects)), column]
-        bottom.set_xlabel("G1 (sensory → association)")
-        bottom.xaxis.set_tick_params(labelbottom=True)
-    for axis in axes[:, 0]:
-        axis.set_ylabel("G2")
-    if scatter is not None:
-        vector_colorbar(figure, scatter, ax=axes, label="τ (s)", shrink=0.8)
+    label_outer(axes, columns)
+    if points is not None:
+        vector_colorbar(figure, points, ax=axes, label="τ (s)", shrink=0.8)
     return figure
 
 
-def spread_figure(spread: pd.DataFrame) -> Figure:
-    """G1 range and dispersion per subject, grouped, with the group means."""
-    measures = [("g1_range", "G1 range"), ("dispersion", "dispersion in gradient space"),
-                ("explained_G1", "eigenvalue share of G1")]
-    groups = sorted(spread["group"].unique())
-    figure, axes = plt.subplots(1, len(measures), figsize=(2.0 * len(measures) + 0.5, 2.2))
-    rng = np.random.default_rng(0)
-    for axis, (column, label) in zip(axes, measures):
-        for position, group in enumerate(groups):
-            values = spread.loc[spread["group"] == group, column].to_numpy()
-            jitter = rng.uniform(-0.12, 0.12, size=values.size)
-            colour = group_colour(groups, group)
-            axis.scatter(position + jitter, values, color=colour, s=14, alpha=0.8, linewidths=0)
-            axis.hlines(values.mean(), position - 0.25, position + 0.25, color=colour, lw=1.5)
-        axis.set_xticks(range(len(groups)), groups)
-        axis.set_xlim(-0.6, len(groups) - 0.4)
-        axis.set_ylabel(label)
+def spread_by_group_figure(fmri: FmriResults) -> Figure:
+    """Each gradient spread measure per subject, by group."""
+    figure, axes = panel_grid(len(SPREAD_MEASURES), len(SPREAD_MEASURES), panel_size=(2.0, 2.2))
+    for axis, measure in zip(axes, SPREAD_MEASURES, strict=True):
+        draw_spread(axis, fmri, measure)
     return figure
 
 
-def timescale_extremity_figure(gradients: dict[str, pd.DataFrame], timescales: dict[str, pd.DataFrame],
-                               relation: pd.DataFrame) -> Figure:
-    """τ against |G1 − median| pooled over subjects, and the per-subject Spearman ρ by group."""
-    groups_all = relation["group"].tolist()
+def timescale_extremity_figure(fmri: FmriResults) -> Figure:
+    """τ against gradient extremity pooled over subjects, and the per-subject Spearman ρ by group."""
     figure, (pooled, per_subject) = plt.subplots(1, 2, figsize=(5.6, 2.4), width_ratios=[1.6, 1])
-    for subject, row in relation.set_index("subject").iterrows():
-        g1 = gradients[subject]["G1"]
-        tau = timescales[subject].reindex(g1.index)["tau_s"]
-        extremity = (g1 - g1.median()).abs()
-        pooled.scatter(extremity, tau, s=5, alpha=0.5, linewidths=0, color=group_colour(groups_all, row["group"]))
-    pooled.set_xlabel("gradient extremity |G1 − median|")
-    pooled.set_ylabel("τ (s)")
-    groups = sorted(set(groups_all))
-    for position, group in enumerate(groups):
-        values = relation.loc[relation["group"] == group, "rho_tau_extremity"].to_numpy()
-        per_subject.scatter(np.full(values.size, position), values, color=group_colour(groups_all, group), s=14)
-        per_subject.hlines(values.mean(), position - 0.25, position + 0.25, color=group_colour(groups_all, group))
-    reference_line(per_subject, 0.0)
-    per_subject.set_xticks(range(len(groups)), groups)
-    per_subject.set_xlim(-0.6, len(groups) - 0.4)
-    per_subject.set_ylabel("Spearman ρ(τ, extremity)")
+    draw_tau_extremity(pooled, fmri)
+    draw_rho_by_group(per_subject, fmri)
     return figure
+
+
+def overview_panel(axis: Axes, fmri: FmriResults) -> None:
+    """The family's key result for the overview page."""
+    draw_tau_extremity(axis, fmri)

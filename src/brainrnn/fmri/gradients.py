@@ -23,15 +23,15 @@ from brainrnn.errors import InputError
 
 @dataclass(frozen=True)
 class GradientOptions:
-    """BrainSpace settings (see the config schema for their meaning)."""
+    """BrainSpace settings (the ``gradients`` config section documents each and holds the defaults)."""
 
-    n_components: int = 5
-    approach: str = "dm"
-    kernel: str | None = "normalized_angle"
-    sparsity: float = 0.9
+    n_components: int
+    approach: str
+    kernel: str | None
+    sparsity: float
 
     @classmethod
-    def from_config(cls, gradients: dict) -> "GradientOptions":
+    def from_config(cls, gradients: dict) -> GradientOptions:
         return cls(n_components=gradients["n_components"], approach=gradients["approach"],
                    kernel=gradients["kernel"], sparsity=gradients["sparsity"])
 
@@ -125,13 +125,3 @@ def gradients_frame(gradients: np.ndarray, names: Sequence[str]) -> pd.DataFrame
     """Regions × G1..Gk table with region names as the index."""
     columns = [f"G{index + 1}" for index in range(gradients.shape[1])]
     return pd.DataFrame(gradients, index=pd.Index(list(names), name="region"), columns=columns)
-
-
-def check_gradients(frame: pd.DataFrame, *, file: str, subject: str | None = None) -> None:
-    """Refuse gradient tables with NaN or no G1 column."""
-    if "G1" not in frame.columns:
-        raise InputError("no G1 column.", file=file, subject=subject, field="G1",
-                         fix="regenerate the gradients with the gradients rule.")
-    if not np.isfinite(frame.to_numpy(dtype=float)).all():
-        raise InputError("NaN or infinite gradient values.", file=file, subject=subject, field="gradients",
-                         fix="check the subject's FC for constant regions and rerun the gradients rule.")

@@ -15,10 +15,9 @@ simulation and is not reproduced here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
 from brainrnn.errors import InputError
@@ -107,7 +106,7 @@ def estimate_timescales(series: pd.DataFrame, tr_s: float, *, method: str, bias_
                         index=pd.Index([str(name) for name in series.columns], name="region"))
 
 
-def timescale_gradient_relation(tau: Sequence[float], g1: Sequence[float]) -> dict[str, float]:
+def timescale_gradient_relation(tau: ArrayLike, g1: ArrayLike) -> dict[str, float]:
     """Spearman ρ of τ with gradient extremity |G1 − median G1| and with G1 itself."""
     tau, g1 = np.asarray(tau, dtype=float), np.asarray(g1, dtype=float)
     if tau.shape != g1.shape:

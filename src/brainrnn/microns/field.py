@@ -48,16 +48,16 @@ class Field:
         return int(self.positions_um.shape[0])
 
     def save(self, path: str | Path) -> None:
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as stream:
-                np.savez(stream, name=self.name, positions_um=self.positions_um, connectome=self.connectome,
-                         corr=self.corr, sttc=self.sttc, precision=self.precision, grid=np.array(self.grid))
+        with atomic_path(path) as tmp, open(tmp, "wb") as stream:
+            np.savez(stream, name=self.name, positions_um=self.positions_um, connectome=self.connectome,
+                     corr=self.corr, sttc=self.sttc, precision=self.precision, grid=np.array(self.grid))
 
     @classmethod
-    def load(cls, path: str | Path) -> "Field":
+    def load(cls, path: str | Path) -> Field:
         with np.load(path, allow_pickle=False) as saved:
+            first, second, third = (int(v) for v in saved["grid"])
             return cls(str(saved["name"]), saved["positions_um"], saved["connectome"], saved["corr"], saved["sttc"],
-                       saved["precision"], tuple(int(v) for v in saved["grid"]))
+                       saved["precision"], (first, second, third))
 
     def quality(self) -> dict[str, float | int]:
         """Checks that the geometry and wiring agree: connected pairs should lie closer than random pairs."""
@@ -96,7 +96,11 @@ def parse_grid(inf_md: str | Path, field: str) -> tuple[int, int, int]:
     for line in Path(inf_md).read_text().splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if cells[:3] == [session, scan, number] and len(cells) >= 5:
-            return tuple(int(value) for value in re.findall(r"\d+", cells[4]))  # type: ignore[return-value]
+            sizes = [int(value) for value in re.findall(r"\d+", cells[4])]
+            if len(sizes) != 3:
+                raise InputError(f"the grid of field {field} reads '{cells[4]}', not three sizes.", file=inf_md,
+                                 field="grid", fix="write the field's grid as three sizes, e.g. (11, 4, 2).")
+            return sizes[0], sizes[1], sizes[2]
     raise InputError(f"field {field} is not listed.", file=inf_md, field="microns.fields",
                      fix="choose a field listed in INF.md (session_scan_field).")
 

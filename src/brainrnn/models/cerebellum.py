@@ -15,9 +15,12 @@ an untrained module barely perturbs the core (its nuclei start near zero).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
+
+from brainrnn.models.hooks import register_hook
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,11 @@ class CerebellumShape:
                 + (self.n_purkinje + 1) * self.n_core)
 
 
+@register_hook
 class Cerebellum(nn.Module):
     """An ensemble of cerebellar modules, used as the bias hook of a LeakyRNN."""
+
+    kind: ClassVar[str] = "cerebellum"
 
     def __init__(self, shape: CerebellumShape, seeds: list[int]) -> None:
         super().__init__()
@@ -57,6 +63,13 @@ class Cerebellum(nn.Module):
         self.enabled = True
         for member, seed in enumerate(seeds):
             self.reinitialise(member, int(seed))
+
+    def describe(self) -> dict[str, Any]:
+        return self.shape.as_dict()
+
+    @classmethod
+    def rebuild(cls, description: dict[str, Any]) -> Cerebellum:
+        return cls(CerebellumShape(**description), [0])
 
     @torch.no_grad()
     def reinitialise(self, member: int, seed: int) -> None:
@@ -76,7 +89,11 @@ class Cerebellum(nn.Module):
 
     def activity(self, state: torch.Tensor, inputs: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """Granule and Purkinje activity for states (E, B, N) and inputs (E, B, n_inputs)."""
-        source = torch.cat([state, inputs], dim=-1) if self.shape.sees_input else state
+        if self.shape.sees_input:
+            assert inputs is not None, "a cerebellum that sees the input needs it"
+            source = torch.cat([state, inputs], dim=-1)
+        else:
+            source = state
         granule = torch.relu(torch.bmm(source, self.granule_weight) + self.granule_bias.unsqueeze(1))
         purkinje = torch.relu(torch.bmm(granule, self.purkinje_weight) + self.purkinje_bias.unsqueeze(1))
         return granule, purkinje

@@ -18,12 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
-
-from brainrnn.io import atomic_path
 
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu,
                "leaky_relu": lambda x: torch.nn.functional.leaky_relu(x, 0.01),
@@ -50,6 +47,9 @@ class RNNShape:
 
 class LeakyRNN(nn.Module):
     """An ensemble of leaky rate RNNs of one shape (see the module docstring)."""
+
+    alpha: torch.Tensor
+    """Buffer (members, N): dt / τ per unit, at most 1."""
 
     def __init__(self, shape: RNNShape, seeds: Sequence[int], *, tau_ms: torch.Tensor | None = None,
                  bias_hook: nn.Module | None = None) -> None:
@@ -149,7 +149,7 @@ class LeakyRNN(nn.Module):
         states = []
         # unbind (not drive[t]): indexing a tensor that needs gradients allocates a full-size zero
         # gradient per time step in the backward pass
-        for t, (drive_t, inputs_t) in enumerate(zip(drive.unbind(0), inputs.unbind(0))):
+        for t, (drive_t, inputs_t) in enumerate(zip(drive.unbind(0), inputs.unbind(0), strict=True)):
             updated = self.step(state, drive_t, inputs_t)
             state = updated if running is None else torch.where(running[t].unsqueeze(-1), updated, state)
             states.append(state)
@@ -161,40 +161,3 @@ class LeakyRNN(nn.Module):
         """The parameters and buffers of one member, as a one-member state dict."""
         return {name: value[member:member + 1].detach().clone() for name, value in self.state_dict().items()}
 
-
-def save_member(model: LeakyRNN, member: int, path: str | Path, *, config_hash: str, meta: dict) -> None:
-    """Write one member as a self-describing file loadable with ``torch.load(weights_only=True)``."""
-    state = {"state": model.member_state_dict(member), "shape": model.shape.as_dict(),
-             "config_hash": config_hash, "meta": meta, "hook": _hook_description(model.bias_hook)}
-    with atomic_path(path) as tmp, open(tmp, "wb") as stream:  # a stream: no temp name in the bytes
-        torch.save(state, stream)
-
-
-def load_member(path: str | Path, *, config_hash: str | None = None) -> tuple[LeakyRNN, dict]:
-    """Rebuild a one-member model saved by :func:`save_member`; refuse corrupt or foreign files."""
-    from brainrnn.training import load_checked
-
-    saved = load_checked(Path(path), config_hash)
-    model = LeakyRNN(RNNShape(**saved["shape"]), [0], bias_hook=_build_hook(saved.get("hook")))
-    model.load_state_dict(saved["state"])
-    return model, saved["meta"]
-
-
-def _hook_description(hook: nn.Module | None) -> dict | None:
-    from brainrnn.models.cerebellum import Cerebellum
-
-    if hook is None:
-        return None
-    if isinstance(hook, Cerebellum):
-        return {"kind": "cerebellum", "shape": hook.shape.as_dict()}
-    raise ValueError(f"cannot save a bias hook of type {type(hook).__name__}")
-
-
-def _build_hook(description: dict | None) -> nn.Module | None:
-    from brainrnn.models.cerebellum import Cerebellum, CerebellumShape
-
-    if description is None:
-        return None
-    if description["kind"] == "cerebellum":
-        return Cerebellum(CerebellumShape(**description["shape"]), [0])
-    raise ValueError(f"unknown bias hook '{description['kind']}'")

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal
 import torch
 
 from brainrnn.errors import InputError
+from brainrnn.tasks.catalogue import CATALOGUE, TaskInfo
 
 
 @dataclass
@@ -45,9 +46,12 @@ class TaskBatch:
 
 
 class Task(ABC):
-    """A trial generator with fixed input/output sizes and a kind of readout."""
+    """A trial generator with fixed input/output sizes and a kind of readout.
 
-    name: ClassVar[str]
+    ``info`` is the task's catalogue entry (name, suite, analysis epoch, inputs, source).
+    """
+
+    info: ClassVar[TaskInfo]
     kind: ClassVar[Literal["classification", "regression"]]
     n_inputs: int
     n_outputs: int
@@ -58,6 +62,19 @@ class Task(ABC):
     @abstractmethod
     def sample(self, batch_size: int, generator: torch.Generator) -> TaskBatch:
         """Draw ``batch_size`` trials using only ``generator`` for randomness."""
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def input_names(self) -> list[str]:
+        """One name per input channel; each ``{k}`` pattern of the catalogue takes an equal share of the
+        channels the fixed names leave."""
+        patterns = sum("{k}" in name for name in self.info.inputs)
+        per_pattern = (self.n_inputs - len(self.info.inputs) + patterns) // max(patterns, 1)
+        return [channel for name in self.info.inputs
+                for channel in ([name.format(k=k) for k in range(per_pattern)] if "{k}" in name else [name])]
 
     def steps(self, duration_ms: float) -> int:
         """Number of time steps of a duration (at least one)."""
@@ -91,8 +108,10 @@ TASKS: dict[str, type[Task]] = {}
 
 
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: make a task available to :func:`make_task` under its ``name``."""
-    TASKS[cls.name] = cls
+    """Class decorator: make a task available to :func:`make_task` under its catalogue name."""
+    if CATALOGUE.get(cls.info.name) is not cls.info:
+        raise ValueError(f"task class {cls.__name__} has no entry of its own in the task catalogue")
+    TASKS[cls.info.name] = cls
     return cls
 
 
@@ -111,7 +130,18 @@ def stack_batches(batches: list[TaskBatch]) -> TaskBatch:
         mask=torch.stack([b.mask for b in batches], 1), decision=torch.stack([b.decision for b in batches], 1),
         labels=torch.stack([b.labels for b in batches], 0),
         epochs={name: torch.stack([b.epochs[name] for b in batches], 1) for name in batches[0].epochs},
-        running=None if batches[0].running is None else torch.stack([b.running for b in batches], 1))
+        running=_stack_running(batches))
+
+
+def _stack_running(batches: list[TaskBatch]) -> torch.Tensor | None:
+    """The per-member ``running`` masks stacked like :func:`stack_batches`; None when the first batch has none."""
+    if batches[0].running is None:
+        return None
+    running = []
+    for batch in batches:
+        assert batch.running is not None, "member batches of one task all have running masks"
+        running.append(batch.running)
+    return torch.stack(running, 1)
 
 
 def epoch_mask(time: torch.Tensor, start: torch.Tensor, stop: torch.Tensor) -> torch.Tensor:

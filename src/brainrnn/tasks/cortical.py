@@ -23,6 +23,7 @@ from __future__ import annotations
 import torch
 
 from brainrnn.tasks.base import Task, TaskBatch, register_task
+from brainrnn.tasks.catalogue import CATALOGUE
 
 COHERENCES = (0.0, 6.4, 12.8, 25.6, 51.2)
 
@@ -55,7 +56,7 @@ class _EpochTask(Task):
 
 @register_task
 class OneChoiceInference(_EpochTask):
-    name = "one_choice"
+    info = CATALOGUE["one_choice"]
     epochs_steps = {"goal": 20, "delay": 10, "response": 20}
     n_inputs, n_outputs = 8, 4
     DISTRACTORS = ("other", "any")
@@ -82,7 +83,7 @@ class OneChoiceInference(_EpochTask):
 
 @register_task
 class GoNoGo(_EpochTask):
-    name = "go_nogo"
+    info = CATALOGUE["go_nogo"]
     epochs_steps = {"fixation": 5, "stimulus": 20, "delay": 10, "response": 5}
     n_inputs, n_outputs = 3, 2
 
@@ -98,7 +99,7 @@ class GoNoGo(_EpochTask):
 
 @register_task
 class PerceptualDecisionMaking(_EpochTask):
-    name = "perceptual_dm"
+    info = CATALOGUE["perceptual_dm"]
     epochs_steps = {"fixation": 5, "stimulus": 30, "response": 6}
     n_inputs, n_outputs = 3, 2
 

@@ -16,6 +16,7 @@ from abc import abstractmethod
 import torch
 
 from brainrnn.tasks.base import Task, TaskBatch, register_task
+from brainrnn.tasks.catalogue import CATALOGUE
 
 
 class _BinarySequenceTask(Task):
@@ -52,7 +53,7 @@ class _BinarySequenceTask(Task):
 
 @register_task
 class NDelayedMatchToSample(_BinarySequenceTask):
-    name = "ndms"
+    info = CATALOGUE["ndms"]
 
     def label(self, bits: torch.Tensor) -> torch.Tensor:
         return (bits[-self.n_back] == bits[-1]).long()
@@ -60,7 +61,7 @@ class NDelayedMatchToSample(_BinarySequenceTask):
 
 @register_task
 class NParity(_BinarySequenceTask):
-    name = "parity"
+    info = CATALOGUE["parity"]
 
     def label(self, bits: torch.Tensor) -> torch.Tensor:
         return bits[-self.n_back:].sum(dim=0) % 2

@@ -8,10 +8,24 @@ earlier; their remaining steps carry no loss (mask 0).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict, Unpack
 
 import torch
 
 from brainrnn.tasks.base import Task, TaskBatch, epoch_mask, register_task
+from brainrnn.tasks.catalogue import CATALOGUE
+
+
+class DelayedTiming(TypedDict, total=False):
+    """Timing keywords shared by the delayed tasks (see :class:`_DelayedTask`)."""
+
+    dt_ms: float
+    fixation_ms: float
+    sample_ms: float
+    delays_ms: Sequence[float]
+    test_ms: float
+    input_noise: float
+    fixation_weight: float
 
 
 class _DelayedTask(Task):
@@ -57,10 +71,10 @@ class DelayedMatchToSample(_DelayedTask):
     2 non-match); the answer is scored over the test epoch. Half the trials match.
     """
 
-    name = "dms"
+    info = CATALOGUE["dms"]
     kind = "classification"
 
-    def __init__(self, *, n_stimuli: int = 4, **timing: float) -> None:
+    def __init__(self, *, n_stimuli: int = 4, **timing: Unpack[DelayedTiming]) -> None:
         super().__init__(**timing)
         if n_stimuli < 2:
             raise ValueError("n_stimuli must be at least 2")
@@ -96,11 +110,11 @@ class ParametricDelayedResponse(_DelayedTask):
     A trial is correct when the mean response over the test epoch is within ``tolerance``.
     """
 
-    name = "parametric"
+    info = CATALOGUE["parametric"]
     kind = "regression"
 
     def __init__(self, *, value_range: Sequence[float] = (0.2, 1.0), tolerance: float = 0.1,
-                 **timing: float) -> None:
+                 **timing: Unpack[DelayedTiming]) -> None:
         super().__init__(**timing)
         self.low, self.high = float(value_range[0]), float(value_range[1])
         self.tolerance = tolerance

@@ -1,0 +1,300 @@
+"""The one trainer: seeded, resumable training of an ensemble of RNNs as one batched model.
+
+Each member has its own data stream (a ``torch.Generator`` seeded from the member's seed), its
+own recurrent noise, its own gradient clipping and, with Adam's element-wise updates, its own
+optimiser trajectory: training an ensemble gives each member the weights it would get if trained
+alone, within float tolerance.
+
+What differs between experiments is a :class:`Schedule`: which task each member trains on
+(a fixed task, or a curriculum level per member), how and when it is evaluated, which members or
+parameter groups must not move, what the history records and when training ends. The trainer
+owns the rest: the optimiser, the step (:func:`train_step`), clipping, and a checkpoint written
+atomically every ``checkpoint_every`` steps; rerunning after a crash, even ``kill -9``, resumes
+from it and ends with the same weights as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from brainrnn.errors import InputError
+from brainrnn.models.rnn import LeakyRNN
+from brainrnn.persistence import load_checked, save_state
+from brainrnn.seeding import derive_seed
+from brainrnn.tasks.base import Task, TaskBatch, stack_batches
+
+LOG = logging.getLogger(__name__)
+Penalty = Callable[[LeakyRNN], torch.Tensor]
+"""Maps the model to one regularisation value per member, shape (members,)."""
+ClosedGroup = tuple[list[torch.nn.Parameter], torch.Tensor]
+"""Parameters and a per-member mask: members where the mask is False keep their values this step."""
+CHECKPOINT_FORMAT = 2
+OPTIMISERS = ("adam", "sgd")
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """Settings of the trainer; built from a config section (the schema holds every default).
+
+    ``recurrent_noise`` None draws no noise; 0 draws it and scales it to nothing, so each member's
+    data stream stays the one it has with noise. ``momentum`` is SGD's Nesterov momentum.
+    """
+
+    steps: int
+    learning_rate: float
+    optimiser: str
+    momentum: float
+    clip_grad_norm: float | None
+    recurrent_noise: float | None
+    eval_every: int
+    checkpoint_every: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> TrainingOptions:
+        return cls(steps=section["steps"], learning_rate=section["learning_rate"], optimiser=section["optimiser"],
+                   momentum=section["momentum"], clip_grad_norm=section["clip_grad_norm"],
+                   recurrent_noise=section["recurrent_noise"], eval_every=section["eval_every"],
+                   checkpoint_every=section["checkpoint_every"])
+
+
+class Schedule(ABC):
+    """What a run trains on and records; the trainer calls it around every step.
+
+    ``generators`` are the members' data streams (saved with every checkpoint); ``history`` holds
+    one row per member and evaluation.
+    """
+
+    generators: list[torch.Generator]
+    rows: list[dict[str, Any]]
+
+    @abstractmethod
+    def sample(self) -> tuple[TaskBatch, Task]:
+        """The next training batch, one block per member stacked on axis 1, and the task that scores it."""
+
+    def closed(self, model: LeakyRNN, trainable: list[torch.nn.Parameter]) -> list[ClosedGroup]:
+        """Parameter groups some members must not change this step (default: none)."""
+        return []
+
+    @abstractmethod
+    def evaluate(self, model: LeakyRNN, step: int, train_sums: torch.Tensor, count: int,
+                 penalty: torch.Tensor) -> str:
+        """Evaluate after ``step``, append history rows, update per-member state; return a log line.
+
+        ``train_sums`` (2, members) holds the summed training loss and accuracy of the ``count``
+        steps since the last evaluation, ``penalty`` the regulariser of the last step.
+        """
+
+    def finished(self) -> bool:
+        """True once no member needs more training (checked before every step)."""
+        return False
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Everything besides the generators that a resumed run needs (torch-loadable with weights_only)."""
+
+    @abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+    def history(self, columns: Sequence[str]) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=list(columns))
+
+
+def member_generators(member_seeds: Sequence[int], stream: str) -> list[torch.Generator]:
+    """One data stream per member, named so that different schedules never share a stream."""
+    return [torch.Generator().manual_seed(derive_seed(seed, stream)) for seed in member_seeds]
+
+
+class FixedTask(Schedule):
+    """Every member trains on one task; held-out accuracy on a fixed batch every ``eval_every`` steps.
+
+    A member that reaches ``criterion`` records the step; with ``stop_at_criterion`` it then keeps
+    its weights (its updates are undone) and training ends once every member has stopped.
+    """
+
+    HISTORY = ("member", "step", "train_loss", "train_accuracy", "penalty", "eval_loss", "eval_accuracy")
+
+    def __init__(self, task: Task, member_seeds: Sequence[int], *, batch_size: int, eval_trials: int,
+                 eval_seed: int, criterion: float, stop_at_criterion: bool, plateau_fraction: float,
+                 total_steps: int) -> None:
+        self.task, self.batch_size, self.members = task, batch_size, len(member_seeds)
+        self.criterion, self.stop_at_criterion = criterion, stop_at_criterion
+        self.plateau_fraction, self.total_steps = plateau_fraction, total_steps
+        self.generators = member_generators(member_seeds, "data")
+        held_out = task.sample(eval_trials, torch.Generator().manual_seed(eval_seed))
+        self.held_out = stack_batches([held_out] * self.members)
+        self.rows: list[dict[str, Any]] = []
+        self.reached: list[int | None] = [None] * self.members
+
+    @classmethod
+    def from_config(cls, task: Task, member_seeds: Sequence[int], section: Mapping[str, Any], *,
+                    eval_seed: int) -> FixedTask:
+        return cls(task, member_seeds, batch_size=section["batch_size"], eval_trials=section["eval_trials"],
+                   eval_seed=eval_seed, criterion=section["criterion"],
+                   stop_at_criterion=section["stop_at_criterion"], plateau_fraction=section["plateau_fraction"],
+                   total_steps=section["steps"])
+
+    @property
+    def active(self) -> torch.Tensor:
+        if not self.stop_at_criterion:
+            return torch.ones(self.members, dtype=torch.bool)
+        return torch.tensor([value is None for value in self.reached])
+
+    def sample(self) -> tuple[TaskBatch, Task]:
+        return stack_batches([self.task.sample(self.batch_size, generator) for generator in self.generators]), \
+            self.task
+
+    def closed(self, model: LeakyRNN, trainable: list[torch.nn.Parameter]) -> list[ClosedGroup]:
+        active = self.active
+        return [] if bool(active.all()) else [(trainable, active)]
+
+    def finished(self) -> bool:
+        return not bool(self.active.any())
+
+    def evaluate(self, model: LeakyRNN, step: int, train_sums: torch.Tensor, count: int,
+                 penalty: torch.Tensor) -> str:
+        accuracy, loss = evaluate(model, self.task, self.held_out)
+        train_means = train_sums / count
+        active = self.active
+        for member in range(self.members):
+            if not bool(active[member]):
+                continue
+            self.rows.append({"member": member, "step": step, "train_loss": float(train_means[0, member]),
+                              "train_accuracy": float(train_means[1, member]), "penalty": float(penalty[member]),
+                              "eval_loss": float(loss[member]), "eval_accuracy": float(accuracy[member])})
+            if self.reached[member] is None and float(accuracy[member]) >= self.criterion:
+                self.reached[member] = step
+        return f"step {step}/{self.total_steps}  loss {_fmt(loss)}  accuracy {_fmt(accuracy)}"
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": self.rows, "reached": self.reached}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rows, self.reached = list(state["history"]), list(state["reached"])
+
+    def plateau_loss(self) -> list[float]:
+        """Mean held-out loss over the last ``plateau_fraction`` of each member's evaluations."""
+        history = self.history(self.HISTORY)
+        plateau = []
+        for member in range(self.members):
+            losses = history.loc[history["member"] == member, "eval_loss"].to_numpy()
+            count = max(1, math.ceil(self.plateau_fraction * len(losses)))
+            plateau.append(float(losses[-count:].mean()) if len(losses) else float("nan"))
+        return plateau
+
+
+def make_optimiser(parameters: list[torch.nn.Parameter], options: TrainingOptions) -> torch.optim.Optimizer:
+    """Adam, or SGD with Nesterov momentum (the cortico-cerebellar source)."""
+    if options.optimiser == "adam":
+        return torch.optim.Adam(parameters, lr=options.learning_rate)
+    if options.optimiser == "sgd":
+        return torch.optim.SGD(parameters, lr=options.learning_rate, momentum=options.momentum, nesterov=True)
+    raise ValueError(f"unknown optimiser '{options.optimiser}' (use one of {', '.join(OPTIMISERS)})")
+
+
+def train_step(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: list[torch.nn.Parameter],
+               batch: TaskBatch, task: Task, *, noise: torch.Tensor | None = None, penalty: Penalty | None = None,
+               clip_grad_norm: float | None = None, closed: Sequence[ClosedGroup] = ()) -> tuple[torch.Tensor, ...]:
+    """One update of every member: forward, loss (+ penalty), backward, per-member clipping, step.
+
+    Members masked out in ``closed`` keep those parameters. Returns the per-member total loss,
+    training accuracy and penalty of this step.
+    """
+    outputs, _ = model(batch.inputs, noise=noise, running=batch.running)
+    task_loss = task.loss(outputs, batch)
+    regulariser = penalty(model) if penalty is not None else torch.zeros(model.members)
+    optimiser.zero_grad(set_to_none=False)
+    (task_loss + regulariser).sum().backward()
+    if clip_grad_norm is not None:
+        clip_per_member(trainable, clip_grad_norm)
+    saved = [(parameter, parameter.detach().clone(), keep) for parameters, keep in closed for parameter in parameters]
+    optimiser.step()
+    if saved:
+        with torch.no_grad():
+            for parameter, before, keep in saved:
+                parameter.copy_(torch.where(keep.view(-1, *([1] * (parameter.dim() - 1))), parameter, before))
+    return (task_loss + regulariser).detach(), task.accuracy(outputs.detach(), batch), regulariser.detach()
+
+
+@dataclass
+class TrainingRun:
+    """What the trainer did: the steps run (the schedule holds the history and per-member outcomes)."""
+
+    steps_run: int
+
+
+def train_ensemble(model: LeakyRNN, schedule: Schedule, options: TrainingOptions, *, penalty: Penalty | None = None,
+                   checkpoint: Path | None = None, config_hash: str = "") -> TrainingRun:
+    """Train every member of ``model`` as ``schedule`` says; resume from ``checkpoint`` when it exists."""
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    optimiser = make_optimiser(trainable, options)
+    step, running = 0, torch.zeros(2, model.members)
+    if checkpoint is not None and checkpoint.exists():
+        step, running = _load_checkpoint(checkpoint, model, optimiser, schedule, config_hash)
+        LOG.info("resumed from %s at step %d", checkpoint, step)
+    while step < options.steps and not schedule.finished():
+        batch, task = schedule.sample()
+        noise = None
+        if options.recurrent_noise is not None:
+            noise = options.recurrent_noise * torch.stack(
+                [torch.randn(batch.n_steps, batch.inputs.shape[2], model.shape.n_hidden, generator=generator)
+                 for generator in schedule.generators], dim=1)
+        loss, accuracy, regulariser = train_step(model, optimiser, trainable, batch, task, noise=noise,
+                                                 penalty=penalty, clip_grad_norm=options.clip_grad_norm,
+                                                 closed=schedule.closed(model, trainable))
+        running += torch.stack([loss, accuracy])
+        step += 1
+        if step % options.eval_every == 0 or step == options.steps:
+            since = step - (step - 1) // options.eval_every * options.eval_every
+            LOG.info(schedule.evaluate(model, step, running, since, regulariser))
+            running = torch.zeros(2, model.members)
+        if checkpoint is not None and step % options.checkpoint_every == 0:
+            save_state({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                        "generators": [generator.get_state() for generator in schedule.generators], "step": step,
+                        "running": running, "schedule": schedule.state_dict(), "config_hash": config_hash,
+                        "format": CHECKPOINT_FORMAT}, checkpoint)
+            LOG.info("checkpoint at step %d -> %s", step, checkpoint)
+    return TrainingRun(step)
+
+
+@torch.no_grad()
+def evaluate(model: LeakyRNN, task: Task, batch: TaskBatch) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noise-free accuracy and loss per member on a fixed batch."""
+    outputs, _ = model(batch.inputs, running=batch.running)
+    return task.accuracy(outputs, batch), task.loss(outputs, batch)
+
+
+def clip_per_member(parameters: list[torch.nn.Parameter], max_norm: float) -> None:
+    """Scale each member's gradient so its norm over all parameters is at most ``max_norm``."""
+    squared = sum(p.grad.detach().pow(2).flatten(1).sum(dim=1) for p in parameters if p.grad is not None)
+    assert isinstance(squared, torch.Tensor), "no parameter has a gradient"
+    factor = (max_norm / (squared.sqrt() + 1e-6)).clamp(max=1.0)
+    for parameter in parameters:
+        if parameter.grad is not None:
+            parameter.grad.mul_(factor.view(-1, *([1] * (parameter.dim() - 1))))
+
+
+def _fmt(values: torch.Tensor) -> str:
+    return "[" + " ".join(f"{float(value):.3f}" for value in values) + "]"
+
+
+def _load_checkpoint(path: Path, model: LeakyRNN, optimiser: torch.optim.Optimizer, schedule: Schedule,
+                     config_hash: str) -> tuple[int, torch.Tensor]:
+    state = load_checked(path, config_hash)
+    if state.get("format") != CHECKPOINT_FORMAT:
+        raise InputError("a checkpoint of an older version of the pipeline.", file=path, field="checkpoint",
+                         fix="delete it; the rule will train from the start.")
+    model.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimiser"])
+    for generator, saved in zip(schedule.generators, state["generators"], strict=True):
+        generator.set_state(saved)
+    schedule.load_state_dict(state["schedule"])
+    return state["step"], state["running"]
