@@ -108,7 +108,9 @@ MICRONS_VARIANT_OF_SLUG = {
 
 def one_of(names):
     """A wildcard constraint that accepts exactly these names."""
-    return "|".join(re.escape(str(name)) for name in sorted(names, key=len, reverse=True))
+    return "|".join(
+        re.escape(str(name)) for name in sorted(names, key=len, reverse=True)
+    )
 
 
 wildcard_constraints:
