@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from brainrnn.errors import InputError
-from brainrnn.fmri.bids import find_runs, parcellate_subject
+from brainrnn.fmri.bids import MOTION_PARAMETERS, MotionOptions, find_runs, framewise_displacement, parcellate_subject
+from brainrnn.fmri.quality import exclusion_reason
 from brainrnn.fmri.timeseries import CleaningOptions
 
 SUBJECT = "01"
@@ -28,6 +29,7 @@ N_VOLUMES = 200
 TR = 2.0
 AFFINE = np.diag([2.0, 2.0, 2.0, 1.0])
 CLEANING = CleaningOptions(detrend=True, standardize="zscore_sample", high_pass=None, low_pass=None)
+NO_MOTION = MotionOptions(motion_model="none", acompcor=0, scrub_fd_mm=None, head_radius_mm=50.0)
 
 # Label values on purpose not 1..n, and the label table on purpose not in value order:
 # the output columns must follow the label values, not the table's row order.
@@ -55,8 +57,14 @@ class Derivatives:
     signals: list[np.ndarray] = field(default_factory=list)  # per run: volumes x regions (label order)
 
     def parcellate(self, **overrides):
+        """(series, TR) of the subject."""
+        series, tr, _ = self.parcellate_with_quality(**overrides)
+        return series, tr
+
+    def parcellate_with_quality(self, **overrides):
         arguments = {"derivatives": self.root, "subject": SUBJECT, "task": TASK, "space": SPACE, "atlas": self.atlas,
-                     "atlas_labels": self.labels, "confounds": [], "cleaning": CLEANING, "resample_atlas": False}
+                     "atlas_labels": self.labels, "confounds": [], "motion": NO_MOTION, "cleaning": CLEANING,
+                     "resample_atlas": False}
         arguments.update(overrides)
         return parcellate_subject(**arguments)
 
@@ -309,3 +317,57 @@ def test_runs_in_several_spaces_need_a_space(derivatives: Derivatives) -> None:
     assert find_runs(derivatives.root, SUBJECT, TASK, "T1w") == [other]
     series, _ = derivatives.parcellate(space=SPACE)
     assert series.shape == (N_VOLUMES, len(LABELS))
+
+
+# --- head motion -----------------------------------------------------------------------------------
+
+def write_motion(made: Derivatives, spikes: list[int], rng: np.random.Generator) -> np.ndarray:
+    """Realignment parameters with small drifts and a 1 mm jump into each volume in ``spikes``; returns the FD."""
+    table_path = made.runs[0].parent / f"sub-{SUBJECT}_task-{TASK}_desc-confounds_timeseries.tsv"
+    table = pd.read_csv(table_path, sep="\t")
+    motion = np.cumsum(rng.normal(0, 1, (N_VOLUMES, 6)) * np.repeat([0.01, 0.0002], 3), axis=0)  # mm, radians
+    for volume in spikes:
+        motion[volume:, 0] += 1.0
+    for column, name in enumerate(MOTION_PARAMETERS):
+        table[name] = motion[:, column]
+        for suffix in ("_derivative1", "_power2", "_derivative1_power2"):
+            table[name + suffix] = rng.standard_normal(N_VOLUMES)
+    table["a_comp_cor_00"] = rng.standard_normal(N_VOLUMES)
+    table.to_csv(table_path, sep="\t", index=False)
+    steps = np.abs(np.diff(motion, axis=0))
+    return np.concatenate([[0.0], steps[:, :3].sum(axis=1) + 50.0 * steps[:, 3:].sum(axis=1)])
+
+
+def test_framewise_displacement_is_powers_formula():
+    table = pd.DataFrame(np.zeros((3, 6)), columns=list(MOTION_PARAMETERS))
+    table.loc[1, "trans_x"], table.loc[2, "rot_z"] = 0.3, 0.01  # 0.3 mm, then 0.01 rad = 0.5 mm at 50 mm, back 0.3
+    assert np.allclose(framewise_displacement(table, 50.0), [0.0, 0.3, 0.8])
+
+
+def test_scrubbing_drops_the_high_motion_volumes_and_reports_motion(tmp_path: Path) -> None:
+    made = make_derivatives(tmp_path)
+    expected_fd = write_motion(made, spikes=[40, 90, 150], rng=np.random.default_rng(3))
+    motion = MotionOptions(motion_model="24", acompcor=1, scrub_fd_mm=0.5, head_radius_mm=50.0)
+    series, _, quality = made.parcellate_with_quality(confounds=["csf"], motion=motion)
+    assert quality["n_volumes_total"] == N_VOLUMES and quality["n_volumes_retained"] == N_VOLUMES - 3
+    assert len(series) == N_VOLUMES - 3
+    assert np.isclose(quality["mean_fd_mm"], expected_fd.mean()) and quality["max_fd_mm"] > 1.0
+    kept = np.setdiff1d(np.arange(N_VOLUMES), [40, 90, 150])
+    assert np.all(correlations(series.to_numpy(), made.signals[0][kept]) > 0.85)
+    unscrubbed, _, quality = made.parcellate_with_quality(motion=NO_MOTION)
+    assert len(unscrubbed) == N_VOLUMES and np.isclose(quality["mean_fd_mm"], expected_fd.mean())
+
+
+def test_motion_models_name_fmriprep_columns_and_a_missing_one_is_named(derivatives: Derivatives) -> None:
+    assert len(MotionOptions("24", 2, None, 50.0).regressors()) == 26
+    assert MotionOptions("none", 0, None, 50.0).regressors() == []
+    with pytest.raises(InputError, match="rot_x") as caught:
+        derivatives.parcellate(motion=MotionOptions("6", 0, None, 50.0))
+    assert "Fix:" in str(caught.value)
+
+
+def test_exclusion_by_mean_fd_or_retained_volumes():
+    thresholds = {"max_mean_fd_mm": 0.3, "min_retained_fraction": 0.8}
+    assert exclusion_reason(0.2, 0.9, thresholds) == ""
+    assert exclusion_reason(0.5, 0.7, thresholds) == "mean FD 0.500 mm > 0.3 mm; 70.0% of volumes retained < 80.0%"
+    assert exclusion_reason(float("nan"), 1.0, thresholds) == ""
