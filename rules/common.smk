@@ -132,6 +132,14 @@ def timeseries_tr(wildcards):
     return ts.DEMO_TR_S if SOURCE == "demo" else None
 
 
+def covariate_columns():
+    """The sheet columns the group statistics may adjust for (subject first), as lists."""
+    columns = ["subject"] + [
+        column for column in ("age", "sex", "site") if column in SUBJECTS.columns
+    ]
+    return {column: list(SUBJECTS[column]) for column in columns}
+
+
 def manifest_entry(wildcards, column):
     manifest = STUDY.manifest
     value = manifest.at[wildcards.subject, column] if column in manifest.columns else ""
@@ -248,6 +256,7 @@ def family_targets(family):
             *per_subject("results/fmri/sub-{subject}/gradients.tsv"),
             "results/fmri/gradient_spread.tsv",
             "results/fmri/timescale_gradient.tsv",
+            "results/fmri/group_statistics.tsv",
         ]
     elif family == "gradreg":
         tables = [
@@ -281,6 +290,7 @@ def family_inputs(family):
             "timescales": per_subject(rules.timescales.output.timescales),
             "spread": rules.gradient_spread.output.spread,
             "relation": rules.timescale_gradient.output.relation,
+            "statistics": rules.group_statistics.output.statistics,
         }
     if family == "gradreg":
         return {

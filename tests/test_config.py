@@ -16,7 +16,9 @@ from brainrnn.config import load_schema, subject_tr
 from brainrnn.config import load_subjects as load_subjects_with
 from brainrnn.config import validate_config as validate_with
 from brainrnn.errors import InputError
-from brainrnn.fmri.gradients import GradientOptions
+from brainrnn.fmri import atlases, group_stats
+from brainrnn.fmri.bids import MOTION_MODELS, MotionOptions
+from brainrnn.fmri.gradients import ORIENTATION_METHODS, GradientOptions, OrientationOptions
 from brainrnn.fmri.timescales import METHODS
 from brainrnn.fmri.timeseries import CleaningOptions
 from brainrnn.tasks import CATALOGUE
@@ -46,7 +48,7 @@ def test_default_config_validates_and_gets_defaults(default_config):
     config = validate_config(copy.deepcopy(default_config))
     assert config["fmri"]["source"] == "demo"
     assert config["fmri"]["download"]["retries"] == 3  # filled from the schema
-    assert config["gradients"]["sensory_regions"]
+    assert config["gradients"]["orientation"]["sensory_regions"]
 
 
 @pytest.mark.parametrize("name", SHIPPED_OVERLAYS)
@@ -100,12 +102,17 @@ def _schema_enum(*path):
     (("microns", "match_reference"), microns.VARIANTS + microns.CONTROLS),
     (("microns", "modes"), microns.MODES),
     (("timescales", "method"), METHODS),
+    (("gradients", "orientation", "method"), ORIENTATION_METHODS),
+    (("fmri", "regions", "atlas"), (*atlases.ATLASES, None)),
+    (("fmri", "bids", "motion_model"), MOTION_MODELS),
+    (("group_stats", "covariates"), group_stats.COVARIATES),
+    (("group_stats", "measures"), group_stats.MEASURES),
     (("gradreg", "training", "optimiser"), OPTIMISERS),
     (("microns", "training", "optimiser"), OPTIMISERS),
     (("cbrnn", "curriculum", "optimiser"), OPTIMISERS),
 ])
 def test_schema_enums_are_the_library_vocabularies(path, vocabulary):
-    assert sorted(_schema_enum(*path)) == sorted(vocabulary)
+    assert sorted(_schema_enum(*path), key=str) == sorted(vocabulary, key=str)
 
 
 def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch():
@@ -117,7 +124,8 @@ def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch()
 @pytest.mark.parametrize("options, path", [
     (TrainingOptions, "gradreg.training"), (TrainingOptions, "microns.training"),
     (CurriculumOptions, "cbrnn.curriculum"), (CBConfig, "cbrnn"), (FixedPointOptions, "fixed_points"),
-    (GradientOptions, "gradients"), (CleaningOptions, "fmri.clean"),
+    (GradientOptions, "gradients"), (CleaningOptions, "fmri.clean"), (OrientationOptions, "gradients.orientation"),
+    (MotionOptions, "fmri.bids"), (group_stats.GroupTestOptions, "group_stats"),
 ])
 def test_option_classes_take_every_default_from_the_schema(options, path):
     """No competing defaults: the dataclasses declare none, and every field is a key of their section."""

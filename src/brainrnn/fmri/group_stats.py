@@ -53,13 +53,17 @@ class GroupTestOptions:
 
 
 def usable_covariates(subjects: pd.DataFrame, wanted: Sequence[str]) -> list[str]:
-    """The wanted covariates that every subject has a value for (a column that is absent or empty is left out)."""
+    """The wanted covariates that every subject has a value for; one that is absent, unmeasured or missing for
+    some subjects is left out (said in the log)."""
     usable = []
     for column in wanted:
-        if column in subjects.columns and subjects[column].replace("", np.nan).notna().all():
+        present = subjects[column].replace("", np.nan).notna() if column in subjects.columns else None
+        if present is not None and present.all():
             usable.append(column)
-        elif column in subjects.columns:
-            log.warning("covariate %s is missing for some subjects and is left out", column)
+        elif present is not None and present.any():
+            log.warning("covariate %s is missing for %d subjects and is left out", column, int((~present).sum()))
+        else:
+            log.info("covariate %s is not given or not measured and is left out", column)
     return usable
 
 
