@@ -182,10 +182,10 @@ def draw_group_statistics(axis: Axes, fmri: FmriResults) -> None:
         status = str(table["status"].iloc[0]) if len(table) else "no group statistics"
         axis.text(0.5, 0.5, status.replace(": ", ":\n", 1), transform=axis.transAxes, ha="center", va="center",
                   wrap=True)
-        axis.set_xticks([])
-        axis.set_yticks([])
+        axis.set_axis_off()
         return
-    labels = [f"{row.measure} ({row.contrast})" for row in tested.itertuples()]
+    labels = [f"{row.measure if row.test == 'group_difference' else 'τ–extremity slope'} ({row.contrast})"
+              for row in tested.itertuples()]
     positions = np.arange(len(tested))[::-1]
     significant = tested["q_fdr"].to_numpy(dtype=float) < 0.05
     effect = tested["effect_size"]
