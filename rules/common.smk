@@ -10,7 +10,12 @@ from snakemake.exceptions import WorkflowError
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from brainrnn import cbrnn, fmri, gradreg, microns
-from brainrnn.config import load_study, settings_without, subject_tr
+from brainrnn.config import (
+    known_region_names,
+    load_study,
+    settings_without,
+    subject_tr,
+)
 from brainrnn.download import file_name
 from brainrnn.errors import InputError
 from brainrnn.fmri import bids
@@ -30,6 +35,13 @@ except InputError as error:
 
 SUBJECTS = STUDY.subjects
 SOURCE = STUDY.source
+# where the region names are only known once a series is read (a download without labels, bids
+# without atlas labels), each time-series job checks that G1 can be oriented; elsewhere the parse did
+ORIENTATION_CHECK = (
+    config["gradients"]["orientation"]
+    if known_region_names(config, SUBJECTS, STUDY.manifest) is None
+    else None
+)
 GRADREG = config["gradreg"]
 CBRNN = config["cbrnn"]
 MICRONS = config["microns"]

@@ -45,7 +45,7 @@ rule timeseries:
         min_volumes=config["fmri"]["min_volumes"],
         bids=config["fmri"]["bids"],
         regions=config["fmri"]["regions"],
-        orientation=config["gradients"]["orientation"],
+        orientation=ORIENTATION_CHECK,
         mat_key=lambda wildcards: (
             manifest_entry(wildcards, "key") if SOURCE == "download" else None
         ),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -205,3 +207,29 @@ def test_tr_from_sheet_overrides_config(tmp_path):
     sheet = load_subjects(_sheet(tmp_path, "subject\tgroup\ttr\n01\ta\t0.8\n02\tb\t\n"))
     assert subject_tr(sheet, "01", 2.0, sheet_path="s") == 0.8
     assert subject_tr(sheet, "02", 2.0, sheet_path="s") == 2.0
+
+
+def test_orientation_is_checked_while_parsing(default_config, tmp_path):
+    """The demo orients G1 by the shipped AAL2 template; an anchor that is no region, or a generic-header
+    table without template or labels, stops before any job with the field and the fix."""
+    from brainrnn.config import check_orientation
+
+    config = validate_config(copy.deepcopy(default_config))
+    demo = pd.DataFrame({"subject": ["101309"], "group": ["control"]}).set_index("subject", drop=False)
+    check_orientation(config, demo, None)
+    config["gradients"]["orientation"].update(method="order", anchor_region="Precuneus")
+    with pytest.raises(InputError, match="anchor_region"):
+        check_orientation(config, demo, None)
+    table = tmp_path / "s01.tsv"
+    pd.DataFrame(np.zeros((3, 4)), columns=["r0", "r1", "r2", "r3"]).to_csv(table, sep="\t", index=False)
+    config["fmri"]["source"] = "timeseries"
+    config["gradients"]["orientation"].update(method="template", anchor_region=None)
+    sheet = demo.assign(timeseries=str(table))
+    with pytest.raises(InputError, match="gradients.orientation.template") as caught:
+        check_orientation(config, sheet, None)
+    assert "fmri.regions.table" in str(caught.value)
+    labels = tmp_path / "labels.tsv"
+    pd.DataFrame({"name": ["V1", "A1", "PFC", "PCC"], "template": [-1, -0.5, 1, 0.8]}).to_csv(labels, sep="\t",
+                                                                                            index=False)
+    config["fmri"]["regions"]["table"] = str(labels)
+    check_orientation(config, sheet, None)

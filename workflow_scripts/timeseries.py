@@ -43,10 +43,11 @@ def main(smk):
     table = atlases.study_region_table(smk.params.regions, source)
     frame.columns = atlases.label_regions(table, frame.columns, file=smk.params.regions["table"], subject=subject)
     orientation = smk.params.orientation
-    problem = orientation_problem(list(frame.columns), OrientationOptions.from_config(orientation),
-                                  atlases.template_map(table, list(frame.columns), orientation["template"]))
-    if problem is not None:
-        raise problem
+    if orientation is not None:  # the names were not known while the workflow parsed: check G1 can be oriented
+        problem = orientation_problem(list(frame.columns), OrientationOptions.from_config(orientation),
+                                      atlases.template_map(table, list(frame.columns), orientation["template"]))
+        if problem is not None:
+            raise problem
     logging.getLogger(__name__).info("sub-%s: %d volumes x %d regions, TR %.3f s (source %s), mean FD %.3f mm",
                                      subject, frame.shape[0], frame.shape[1], tr, source, quality["mean_fd_mm"])
     write_table(frame, smk.output.table)
