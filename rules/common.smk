@@ -14,6 +14,7 @@ from brainrnn.config import (
     known_region_names,
     load_study,
     settings_without,
+    source_labels_file,
     subject_tr,
 )
 from brainrnn.download import file_name

@@ -40,5 +40,6 @@ rule group_connectivity:
         regions=config["fmri"]["regions"],
         template=config["gradients"]["orientation"]["template"],
         atlas=config["fmri"]["bids"]["atlas"],
+        labels=source_labels_file(config, STUDY.manifest),
     script:
         "../workflow_scripts/group_connectivity.py"

@@ -22,7 +22,7 @@ def main(smk):
                              fix="parcellate every subject with the same atlas and region order.")
     matrices = [np.load(path) for path in smk.input.fc]
     write_npy(group_mean_fc(matrices, fisher_z=smk.params.fisher_z), smk.output.fc)
-    region_table = atlases.study_region_table(smk.params.regions, smk.params.source)
+    region_table = atlases.study_region_table(smk.params.regions, smk.params.source, smk.params.labels)
     template_path = smk.params.template
     template = atlases.read_template(template_path) if template_path is not None else None
     centroids = None

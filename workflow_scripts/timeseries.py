@@ -40,7 +40,8 @@ def main(smk):
         ts.validate_timeseries(frame, subject=subject, file=smk.input.data, min_volumes=smk.params.min_volumes)
         frame = ts.clean_timeseries(frame, tr, cleaning)
         quality.update(n_volumes_total=len(frame), n_volumes_retained=len(frame))
-    table = atlases.study_region_table(smk.params.regions, source)
+    labels_file = smk.params.bids["atlas_labels"] if source == "bids" else smk.params.labels
+    table = atlases.study_region_table(smk.params.regions, source, labels_file)
     frame.columns = atlases.label_regions(table, frame.columns, file=smk.params.regions["table"], subject=subject)
     orientation = smk.params.orientation
     if orientation is not None:  # the names were not known while the workflow parsed: check G1 can be oriented

@@ -216,6 +216,16 @@ def check_sources(config: dict[str, Any], subjects: pd.DataFrame) -> pd.DataFram
     return manifest
 
 
+def source_labels_file(config: dict[str, Any], manifest: pd.DataFrame | None) -> str | None:
+    """The labels file the source itself names (the first manifest row's ``labels``, ``fmri.bids.atlas_labels``)."""
+    fmri = config["fmri"]
+    if fmri["source"] == "download" and manifest is not None and "labels" in manifest.columns:
+        return str(manifest["labels"].iloc[0]) or None
+    if fmri["source"] == "bids":
+        return fmri["bids"]["atlas_labels"]
+    return None
+
+
 def known_region_names(config: dict[str, Any], subjects: pd.DataFrame, manifest: pd.DataFrame | None
                        ) -> list[str] | None:
     """The region names the series will have, where they can be known before any job runs (else None)."""
@@ -224,16 +234,13 @@ def known_region_names(config: dict[str, Any], subjects: pd.DataFrame, manifest:
         header: list[str] | None = ts.aal2_cortical_names()
     elif fmri["source"] == "timeseries":
         header = atlases.series_header(subjects["timeseries"].iloc[0])
-    elif fmri["source"] == "download" and manifest is not None and "labels" in manifest.columns \
-            and manifest["labels"].iloc[0]:
-        header = pd.read_csv(manifest["labels"].iloc[0], sep="\t")["name"].astype(str).tolist()
-    elif fmri["source"] == "bids" and fmri["bids"]["atlas_labels"] is not None:
-        header = pd.read_csv(fmri["bids"]["atlas_labels"], sep="\t")["name"].astype(str).tolist()
+    elif (labels := source_labels_file(config, manifest)) is not None:
+        header = pd.read_csv(labels, sep="\t")["name"].astype(str).tolist()
     else:
         header = None
     if header is None:
         return None
-    table = atlases.study_region_table(fmri["regions"], fmri["source"])
+    table = atlases.study_region_table(fmri["regions"], fmri["source"], source_labels_file(config, manifest))
     if table is not None and "name" in table.columns and set(header) != set(table["name"]) \
             and len(table) != len(header):
         return None  # e.g. an atlas_labels file in another order: the job that knows the series checks it
@@ -244,7 +251,8 @@ def check_orientation(config: dict[str, Any], subjects: pd.DataFrame, manifest: 
     """Fail before any job when G1 cannot be chosen and signed (no template, no matching names, no anchor)."""
     orientation = config["gradients"]["orientation"]
     options = OrientationOptions.from_config(orientation)
-    table = atlases.study_region_table(config["fmri"]["regions"], config["fmri"]["source"])
+    table = atlases.study_region_table(config["fmri"]["regions"], config["fmri"]["source"],
+                                       source_labels_file(config, manifest))
     names = known_region_names(config, subjects, manifest)
     if names is None:
         if options.method == "template" and orientation["template"] is None and (

@@ -65,12 +65,15 @@ def read_region_table(path: str | Path) -> pd.DataFrame:
     return table[known].reset_index(drop=True)
 
 
-def study_region_table(regions: dict, source: str) -> pd.DataFrame | None:
-    """The study's region table: ``fmri.regions.table``, else ``fmri.regions.atlas``, else AAL2 for the demo."""
+def study_region_table(regions: dict, source: str, labels_file: str | Path | None = None) -> pd.DataFrame | None:
+    """The study's region table: ``fmri.regions.table``, else ``fmri.regions.atlas``, else the source's own
+    labels file (a download manifest's ``labels``, ``fmri.bids.atlas_labels``), else AAL2 for the demo."""
     if regions["table"] is not None:
         return read_region_table(regions["table"])
     if regions["atlas"] is not None:
         return atlas_table(regions["atlas"])
+    if labels_file:
+        return read_region_table(labels_file)
     if source == "demo":
         return atlas_table("aal2_cortical80")
     return None
