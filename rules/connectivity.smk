@@ -22,6 +22,7 @@ rule group_connectivity:
     input:
         fc=expand(rules.connectivity.output.fc, subject=STUDY.reference_subjects),
         tables=expand(rules.timeseries.output.table, subject=STUDY.reference_subjects),
+        metas=expand(rules.timeseries.output.meta, subject=STUDY.reference_subjects),
     output:
         fc="results/fmri/group/fc.npy",
         regions="results/fmri/group/regions.tsv",
@@ -35,5 +36,10 @@ rule group_connectivity:
         runtime=10,
     params:
         fisher_z=config["connectivity"]["fisher_z"],
+        source=SOURCE,
+        regions=config["fmri"]["regions"],
+        template=config["gradients"]["orientation"]["template"],
+        atlas=config["fmri"]["bids"]["atlas"],
+        labels=source_labels_file(config, STUDY.manifest),
     script:
         "../workflow_scripts/group_connectivity.py"

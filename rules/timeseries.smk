@@ -44,6 +44,8 @@ rule timeseries:
         clean=config["fmri"]["clean"],
         min_volumes=config["fmri"]["min_volumes"],
         bids=config["fmri"]["bids"],
+        regions=config["fmri"]["regions"],
+        orientation=ORIENTATION_CHECK,
         mat_key=lambda wildcards: (
             manifest_entry(wildcards, "key") if SOURCE == "download" else None
         ),
