@@ -1,0 +1,153 @@
+"""The leaky-RNN recurrence over a whole sequence as one autograd node, with a hand-written backward.
+
+For every member e, trial b and step t (rates h, pre-activation z, per-unit rate a = α·running):
+
+    z_t = W h_{t-1} + d_t          (d: the drive W_in u + b + noise, computed outside)
+    h_t = h_{t-1} + a_t (φ(z_t) − h_{t-1})
+
+Autograd would record a handful of small element-wise nodes per step (leak, activation, mask,
+stack), each a separate pass over memory forward and backward. Here the forward runs without a
+graph, three kernels per step (a batched matrix product into the pre-activation, the activation in
+place, the leak as one ``lerp``), and keeps only the states and the activations φ(z_t). The backward
+walks back through time with one batched matrix product per step for the state gradient; the
+element-wise terms (φ′ a and 1 − a) are computed for all steps at once beforehand, and the weight
+gradient is one large product over every step and trial after the loop:
+
+    g_t   = ∂L/∂h_t (from the readout) + (1 − a_{t+1}) g_{t+1} + (∂L/∂z_{t+1}) W
+    ∂L/∂z_t = g_t · a_t φ′(z_t)      (= ∂L/∂d_t)
+    ∂L/∂W = Σ_t (∂L/∂z_t)ᵀ h_{t−1}
+
+φ′ is computed from φ(z) itself (tanh: 1 − φ², ReLU and leaky ReLU: the sign of φ, softplus:
+1 − e^(−φ)), at the same points where autograd takes its one-sided derivatives. α is a buffer and
+gets no gradient. Members run in chunks (:func:`member_chunk`) so each chunk's weights and states
+stay in cache; each member's arithmetic is the same whatever the chunk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.nn import functional
+
+LEAKY_SLOPE = 0.01
+"""Negative slope of the ``leaky_relu`` activation."""
+CHUNK_BYTES = 1 << 20
+"""Working set of one member chunk on the CPU: recurrent weights plus the step's state, activation and
+drive for every trial (see benchmarks/train_throughput.py, which measures the choice)."""
+
+
+def activate_(name: str, values: torch.Tensor) -> None:
+    """Apply the activation ``name`` in place."""
+    if name == "tanh":
+        values.tanh_()
+    elif name == "relu":
+        values.relu_()
+    elif name == "leaky_relu":
+        functional.leaky_relu_(values, LEAKY_SLOPE)
+    elif name == "softplus":
+        values.copy_(functional.softplus(values))
+    else:
+        raise ValueError(f"unknown activation '{name}'")
+
+
+def slope_from_output(name: str, rates: torch.Tensor) -> torch.Tensor:
+    """φ′(z) from r = φ(z), with autograd's choices where φ has a kink (ReLU: 0 at 0; leaky ReLU: the slope)."""
+    if name == "tanh":
+        return 1.0 - rates * rates
+    if name == "relu":
+        return (rates > 0).to(rates.dtype)
+    if name == "leaky_relu":
+        return torch.where(rates > 0, rates.new_tensor(1.0), rates.new_tensor(LEAKY_SLOPE))
+    if name == "softplus":
+        return -torch.expm1(-rates)
+    raise ValueError(f"unknown activation '{name}'")
+
+
+def member_chunk(members: int, batch: int, n_hidden: int, device: torch.device, element_bytes: int = 4) -> int:
+    """How many members one pass of the recurrence takes: all on a GPU; on a CPU as many as fit
+    :data:`CHUNK_BYTES`, spread evenly over the chunks. Depends on the shapes only, so a run is
+    reproducible."""
+    if device.type != "cpu":
+        return members
+    per_member = element_bytes * (n_hidden * n_hidden + 3 * batch * n_hidden)
+    fitting = max(1, CHUNK_BYTES // per_member)
+    chunks = -(-members // fitting)
+    return -(-members // chunks)
+
+
+def _rate_at(rate: torch.Tensor, t: int, start: int, stop: int) -> torch.Tensor:
+    """The leak rate of step ``t`` for members start..stop; ``rate`` is (1 or T, E, 1 or B, N)."""
+    return rate[t if rate.shape[0] > 1 else 0, start:stop]
+
+
+class LeakySequence(torch.autograd.Function):
+    """States (T, E, B, N) of the recurrence in the module docstring; see :func:`leaky_sequence`."""
+
+    @staticmethod
+    def forward(drive: torch.Tensor, weight: torch.Tensor, rate: torch.Tensor,
+                initial: torch.Tensor, activation: str, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
+        n_steps, members = drive.shape[:2]
+        states = torch.empty_like(drive)
+        rates = torch.empty_like(drive)
+        transposed = weight.transpose(1, 2)
+        for start in range(0, members, chunk):
+            stop = min(start + chunk, members)
+            state, recurrent = initial[start:stop], transposed[start:stop]
+            for t in range(n_steps):
+                activity = rates[t, start:stop]
+                torch.baddbmm(drive[t, start:stop], state, recurrent, out=activity)
+                activate_(activation, activity)
+                state = torch.lerp(state, activity, _rate_at(rate, t, start, stop), out=states[t, start:stop])
+        return states, rates
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[torch.Tensor, torch.Tensor]) -> None:
+        _, weight, rate, initial, activation, chunk = inputs
+        states, rates = output
+        ctx.save_for_backward(weight, rate, initial, states, rates)
+        ctx.activation, ctx.chunk = activation, chunk
+        ctx.mark_non_differentiable(rates)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad_states: torch.Tensor, _: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        weight, rate, initial, states, rates = ctx.saved_tensors
+        n_steps, members = states.shape[:2]
+        gain = slope_from_output(ctx.activation, rates).mul_(rate)
+        keep = 1.0 - rate
+        grad_pre = torch.empty_like(states)
+        grad_initial = torch.empty_like(initial)
+        for start in range(0, members, ctx.chunk):
+            stop = min(start + ctx.chunk, members)
+            recurrent = weight[start:stop]
+            grad = grad_states[n_steps - 1, start:stop].clone()
+            for t in range(n_steps - 1, -1, -1):
+                pre = torch.mul(grad, gain[t, start:stop], out=grad_pre[t, start:stop])
+                carried = grad_states[t - 1, start:stop] if t > 0 else torch.zeros_like(grad)
+                grad = torch.addcmul(carried, grad, _rate_at(keep, t, start, stop)).baddbmm_(pre, recurrent)
+            grad_initial[start:stop] = grad
+        grad_weight = None
+        if ctx.needs_input_grad[1]:
+            grad_weight = torch.einsum("tebi,tebj->eij", grad_pre[1:], states[:-1])
+            grad_weight.baddbmm_(grad_pre[0].transpose(1, 2), initial)
+        return (grad_pre if ctx.needs_input_grad[0] else None, grad_weight, None,
+                grad_initial if ctx.needs_input_grad[3] else None, None, None)
+
+
+def leaky_sequence(drive: torch.Tensor, weight: torch.Tensor, alpha: torch.Tensor, initial: torch.Tensor,
+                   activation: str, running: torch.Tensor | None = None, chunk: int | None = None) -> torch.Tensor:
+    """States (T, E, B, N) from drive (T, E, B, N), weights W (E, N, N), α (E, N), h_0 (E, B, N).
+
+    ``running`` (T, E, B) holds a trial's state where it is False. ``chunk`` members per pass
+    (default :func:`member_chunk`).
+    """
+    n_steps, members, batch, n_hidden = drive.shape
+    rate = alpha.unsqueeze(1).unsqueeze(0)
+    if running is not None:
+        rate = rate * running.unsqueeze(-1).to(drive.dtype)
+    if chunk is None:
+        chunk = member_chunk(members, batch, n_hidden, drive.device, drive.element_size())
+    states, _ = LeakySequence.apply(drive.contiguous(), weight, rate.to(drive.dtype), initial.contiguous(),
+                                    activation, chunk)
+    return states
