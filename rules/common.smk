@@ -81,6 +81,9 @@ MICRONS_TRAINING_SETTINGS = settings_without(
     "n_nulls",
     "synthetic",
 )
+# With device: cuda every training job asks its executor for one GPU (slurm: --gpus=1); auto and
+# cpu ask for none (auto still uses a GPU where the node has one).
+TRAINING_GPUS = 1 if config["device"] == "cuda" else 0
 MICRONS_VARIANT_OF_SLUG = {
     microns.slug(name): name for name in microns.VARIANTS + microns.CONTROLS
 }

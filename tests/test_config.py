@@ -15,6 +15,7 @@ from brainrnn.cbrnn.train import CurriculumOptions
 from brainrnn.config import load_schema, subject_tr
 from brainrnn.config import load_subjects as load_subjects_with
 from brainrnn.config import validate_config as validate_with
+from brainrnn.devices import DEVICES
 from brainrnn.errors import InputError
 from brainrnn.fmri.gradients import GradientOptions
 from brainrnn.fmri.timescales import METHODS
@@ -103,6 +104,7 @@ def _schema_enum(*path):
     (("gradreg", "training", "optimiser"), OPTIMISERS),
     (("microns", "training", "optimiser"), OPTIMISERS),
     (("cbrnn", "curriculum", "optimiser"), OPTIMISERS),
+    (("device",), DEVICES),
 ])
 def test_schema_enums_are_the_library_vocabularies(path, vocabulary):
     assert sorted(_schema_enum(*path)) == sorted(vocabulary)

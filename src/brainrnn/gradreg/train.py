@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from brainrnn.devices import CPU
 from brainrnn.gradreg.analysis import alignment
 from brainrnn.gradreg.model import (
     SubjectGeometry,
@@ -38,11 +39,12 @@ class TrainedEnsemble:
 
 def train_variant(*, variant: str, subject: str, seeds: list[int], base_seed: int, geometry: SubjectGeometry,
                   group_geometry: SubjectGeometry, section: dict[str, Any], checkpoint: Path | None = None,
-                  config_hash: str = "") -> TrainedEnsemble:
-    """Train all seeds of one variant × subject (settings: the ``gradreg`` config section).
+                  config_hash: str = "", device: torch.device = CPU) -> TrainedEnsemble:
+    """Train all seeds of one variant × subject (settings: the ``gradreg`` config section) on ``device``.
 
     Initial weights and data streams depend only on the seed index, not on the subject or the
-    variant: every comparison between variants or subjects is paired.
+    variant: every comparison between variants or subjects is paired. The trained ensemble is
+    returned on the CPU.
     """
     task = build_task(section)
     n_units = len(geometry.regions)
@@ -50,12 +52,12 @@ def train_variant(*, variant: str, subject: str, seeds: list[int], base_seed: in
     tau = unit_time_constants(geometry.timescales_s, model_settings["tau_ms"], section["dt_ms"]) \
         if model_settings["time_constants"] == "timescales" else None
     member_seeds = [derive_seed(base_seed, "rnn", seed) for seed in seeds]
-    model = LeakyRNN(build_shape(section, task, n_units), member_seeds, tau_ms=tau)
+    model = LeakyRNN(build_shape(section, task, n_units), member_seeds, tau_ms=tau).to(device)
     charged = [variant_distances(variant, geometry, group_geometry, derive_seed(base_seed, "shuffle", subject, seed))
                for seed in seeds]
-    distances = torch.tensor(np.stack([d for d, _ in charged]), dtype=torch.float32)
+    distances = torch.tensor(np.stack([d for d, _ in charged]), dtype=torch.float32, device=device)
     lambdas = [float(section["lambda"]) if penalised else 0.0 for _, penalised in charged]
-    strength = torch.tensor(lambdas)
+    strength = torch.tensor(lambdas, device=device)
 
     def penalty(network: LeakyRNN) -> torch.Tensor:
         return wiring_cost(network.recurrent_weight, distances, strength,
@@ -65,6 +67,7 @@ def train_variant(*, variant: str, subject: str, seeds: list[int], base_seed: in
     schedule = FixedTask.from_config(task, member_seeds, training, eval_seed=derive_seed(base_seed, "heldout"))
     run = train_ensemble(model, schedule, TrainingOptions.from_config(training), penalty=penalty,
                          checkpoint=checkpoint, config_hash=config_hash)
+    model.cpu()
     test = task.sample(2 * training["eval_trials"], torch.Generator().manual_seed(derive_seed(base_seed, "test")))
     accuracy, _ = evaluate(model, task, stack_batches([test] * model.members))
     own = pairwise_distances(geometry.coordinates)
