@@ -48,7 +48,7 @@ def demo_run(tmp_path_factory):
 def test_dry_run_of_the_default_config_plans_every_stage(tmp_path):
     result = run_snakemake(make_workdir(tmp_path), "--dry-run", "--quiet", "rules")
     assert result.returncode == 0, result.stdout
-    for rule, count in [("timeseries", 7), ("connectivity", 7), ("gradients", 7), ("timescales", 7),
+    for rule, count in [("timeseries", 7), ("gradients", 7), ("timescales", 7),
                         ("reference_gradients", 1), ("gradient_spread", 1), ("timescale_gradient", 1)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in result.stdout.splitlines()), result.stdout
 
