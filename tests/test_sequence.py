@@ -141,8 +141,8 @@ def test_members_do_not_depend_on_the_chunking():
 def test_the_chunk_keeps_large_networks_apart_and_small_ones_together():
     cpu = torch.device("cpu")
     assert member_chunk(16, 64, 64, cpu) == 16          # 16 members of 64 units fit one pass
-    assert member_chunk(16, 64, 512, cpu) == 1          # one 512-unit weight matrix fills the budget
+    assert member_chunk(16, 64, 1024, cpu) == 1         # one 1024-unit weight matrix fills the budget
     chunks = [member_chunk(members, 64, 128, cpu) for members in range(1, 33)]
     assert all(-(-members // chunk) * chunk - members < -(-members // chunk)
                for members, chunk in zip(range(1, 33), chunks, strict=True))  # balanced: no chunk nearly empty
-    assert member_chunk(16, 64, 512, torch.device("meta")) == 16   # an accelerator takes every member at once
+    assert member_chunk(16, 64, 1024, torch.device("meta")) == 16  # an accelerator takes every member at once
