@@ -251,9 +251,8 @@ def train_ensemble(model: LeakyRNN, schedule: Schedule, options: TrainingOptions
         batch = batch.to(device)
         noise = None
         if options.recurrent_noise is not None:
-            noise = options.recurrent_noise * torch.stack(
-                [torch.randn(batch.n_steps, batch.inputs.shape[2], model.shape.n_hidden, generator=generator)
-                 for generator in schedule.generators], dim=1).to(device)
+            noise = member_noise(schedule.generators, batch.n_steps, batch.inputs.shape[2], model.shape.n_hidden,
+                                 options.recurrent_noise).to(device)
         loss, accuracy, regulariser = train_step(model, optimiser, trainable, batch, task, noise=noise,
                                                  penalty=penalty, clip_grad_norm=options.clip_grad_norm,
                                                  closed=schedule.closed(model, trainable))
@@ -270,6 +269,16 @@ def train_ensemble(model: LeakyRNN, schedule: Schedule, options: TrainingOptions
                         "format": CHECKPOINT_FORMAT}, checkpoint)
             LOG.info("checkpoint at step %d -> %s", step, checkpoint)
     return TrainingRun(step)
+
+
+def member_noise(generators: Sequence[torch.Generator], n_steps: int, batch: int, n_hidden: int,
+                 scale: float) -> torch.Tensor:
+    """``scale`` × N(0, 1) noise (T, E, B, N), each member's block from its own generator; laid out
+    member-major, as the engine uses it (one block per member, no copy to stack them)."""
+    noise = torch.empty(len(generators), n_steps, batch, n_hidden)
+    for block, generator in zip(noise, generators, strict=True):
+        torch.randn(n_steps, batch, n_hidden, generator=generator, out=block)
+    return noise.mul_(scale).transpose(0, 1)
 
 
 @torch.no_grad()

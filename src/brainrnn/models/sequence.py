@@ -77,63 +77,63 @@ def member_chunk(members: int, batch: int, n_hidden: int, device: torch.device, 
     return -(-members // chunks)
 
 
-def _rate_at(rate: torch.Tensor, t: int, start: int, stop: int) -> torch.Tensor:
-    """The leak rate of step ``t`` for members start..stop; ``rate`` is (1 or T, E, 1 or B, N)."""
-    return rate[t if rate.shape[0] > 1 else 0, start:stop]
+def _rate_at(rate: torch.Tensor, start: int, stop: int, t: int) -> torch.Tensor:
+    """The leak rate of members start..stop at step ``t``; ``rate`` is (E, 1 or T, 1 or B, N)."""
+    return rate[start:stop, t if rate.shape[1] > 1 else 0]
 
 
 class LeakySequence(torch.autograd.Function):
-    """States (T, E, B, N) of the recurrence in the module docstring; see :func:`leaky_sequence`."""
+    """The recurrence of the module docstring, member-major: drive (E, T, B, N) → states (E, T, B, N).
+
+    Member-major because the products around it (input drive, readout, weight gradients) batch over
+    members: each member's T·B rows are then one contiguous matrix and nothing is copied to reorder
+    them. The states are a view of one buffer that also holds h_0, so h_{t−1} for every t is a view too.
+    """
 
     @staticmethod
-    def forward(drive: torch.Tensor, weight: torch.Tensor, rate: torch.Tensor,
-                initial: torch.Tensor, activation: str, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
-        n_steps, members = drive.shape[:2]
-        states = torch.empty_like(drive)
+    def forward(ctx: Any, drive: torch.Tensor, weight: torch.Tensor, rate: torch.Tensor, initial: torch.Tensor,
+                activation: str, chunk: int) -> torch.Tensor:
+        members, n_steps, batch, n_hidden = drive.shape
+        trajectory = drive.new_empty(members, n_steps + 1, batch, n_hidden)
+        trajectory[:, 0] = initial
         rates = torch.empty_like(drive)
         transposed = weight.transpose(1, 2)
         for start in range(0, members, chunk):
             stop = min(start + chunk, members)
-            state, recurrent = initial[start:stop], transposed[start:stop]
+            recurrent = transposed[start:stop]
             for t in range(n_steps):
-                activity = rates[t, start:stop]
-                torch.baddbmm(drive[t, start:stop], state, recurrent, out=activity)
+                activity = rates[start:stop, t]
+                torch.baddbmm(drive[start:stop, t], trajectory[start:stop, t], recurrent, out=activity)
                 activate_(activation, activity)
-                state = torch.lerp(state, activity, _rate_at(rate, t, start, stop), out=states[t, start:stop])
-        return states, rates
-
-    @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[torch.Tensor, torch.Tensor]) -> None:
-        _, weight, rate, initial, activation, chunk = inputs
-        states, rates = output
-        ctx.save_for_backward(weight, rate, initial, states, rates)
+                torch.lerp(trajectory[start:stop, t], activity, _rate_at(rate, start, stop, t),
+                           out=trajectory[start:stop, t + 1])
+        ctx.save_for_backward(weight, rate, trajectory, rates)
         ctx.activation, ctx.chunk = activation, chunk
-        ctx.mark_non_differentiable(rates)
+        return trajectory[:, 1:]
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, grad_states: torch.Tensor, _: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        weight, rate, initial, states, rates = ctx.saved_tensors
-        n_steps, members = states.shape[:2]
+    def backward(ctx: Any, grad_states: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        weight, rate, trajectory, rates = ctx.saved_tensors
+        members, n_steps = rates.shape[:2]
         gain = slope_from_output(ctx.activation, rates).mul_(rate)
         keep = 1.0 - rate
-        grad_pre = torch.empty_like(states)
-        grad_initial = torch.empty_like(initial)
+        grad_pre = torch.empty_like(rates)
+        grad_initial = torch.empty_like(trajectory[:, 0])
         for start in range(0, members, ctx.chunk):
             stop = min(start + ctx.chunk, members)
             recurrent = weight[start:stop]
-            grad = grad_states[n_steps - 1, start:stop].clone()
+            grad = grad_states[start:stop, n_steps - 1].clone()
             for t in range(n_steps - 1, -1, -1):
-                pre = torch.mul(grad, gain[t, start:stop], out=grad_pre[t, start:stop])
-                carried = grad_states[t - 1, start:stop] if t > 0 else torch.zeros_like(grad)
-                grad = torch.addcmul(carried, grad, _rate_at(keep, t, start, stop)).baddbmm_(pre, recurrent)
+                pre = torch.mul(grad, gain[start:stop, t], out=grad_pre[start:stop, t])
+                carried = grad_states[start:stop, t - 1] if t > 0 else torch.zeros_like(grad)
+                grad = torch.addcmul(carried, grad, _rate_at(keep, start, stop, t)).baddbmm_(pre, recurrent)
             grad_initial[start:stop] = grad
         grad_weight = None
         if ctx.needs_input_grad[1]:
-            grad_weight = torch.einsum("tebi,tebj->eij", grad_pre[1:], states[:-1])
-            grad_weight.baddbmm_(grad_pre[0].transpose(1, 2), initial)
-        return (grad_pre if ctx.needs_input_grad[0] else None, grad_weight, None,
-                grad_initial if ctx.needs_input_grad[3] else None, None, None)
+            rows = members, -1, rates.shape[-1]
+            grad_weight = torch.bmm(grad_pre.view(rows).transpose(1, 2), trajectory[:, :-1].reshape(rows))
+        return grad_pre, grad_weight, None, grad_initial, None, None
 
 
 def leaky_sequence(drive: torch.Tensor, weight: torch.Tensor, alpha: torch.Tensor, initial: torch.Tensor,
@@ -141,14 +141,15 @@ def leaky_sequence(drive: torch.Tensor, weight: torch.Tensor, alpha: torch.Tenso
     """States (T, E, B, N) from drive (T, E, B, N), weights W (E, N, N), α (E, N), h_0 (E, B, N).
 
     ``running`` (T, E, B) holds a trial's state where it is False. ``chunk`` members per pass
-    (default :func:`member_chunk`).
+    (default :func:`member_chunk`). The states come back as a (T, E, B, N) view of member-major
+    memory; a drive laid out member-major (as ``einsum`` returns it) is used without a copy.
     """
     n_steps, members, batch, n_hidden = drive.shape
-    rate = alpha.unsqueeze(1).unsqueeze(0)
+    rate = alpha.to(drive.dtype).unsqueeze(1).unsqueeze(1)
     if running is not None:
-        rate = rate * running.unsqueeze(-1).to(drive.dtype)
+        rate = rate * running.transpose(0, 1).unsqueeze(-1).to(drive.dtype)
     if chunk is None:
         chunk = member_chunk(members, batch, n_hidden, drive.device, drive.element_size())
-    states, _ = LeakySequence.apply(drive.contiguous(), weight, rate.to(drive.dtype), initial.contiguous(),
-                                    activation, chunk)
-    return states
+    states = LeakySequence.apply(drive.transpose(0, 1).contiguous(), weight, rate, initial.contiguous(),
+                                 activation, chunk)
+    return states.transpose(0, 1)
