@@ -232,21 +232,22 @@ def keras_stepper(setting: Setting) -> tuple[Step | None, str]:
 class Row:
     name: str
     members: int
-    step: Step
+    step: Step | None
     rate: float = 0.0
     note: str = ""
 
 
 def measure(rows: list[Row], seconds: float, rounds: int, warmup: int) -> None:
-    """Best steps/s of each row over interleaved rounds of about ``seconds`` each."""
-    for row in rows:
+    """Best steps/s of each row over interleaved rounds of about ``seconds`` each (rows without a step: skipped)."""
+    runnable = [(row, row.step) for row in rows if row.step is not None]
+    for _, step in runnable:
         for _ in range(warmup):
-            row.step()
+            step()
     for _ in range(rounds):
-        for row in rows:
+        for row, step in runnable:
             steps, start = 0, time.process_time()
             while steps < 2 or time.process_time() - start < seconds:
-                row.step()
+                step()
                 steps += 1
             row.rate = max(row.rate, steps / (time.process_time() - start))
 
@@ -323,7 +324,7 @@ def microns_rows(setting: Setting) -> list[Row]:
     rows += [Row(f"engine x{members}", members, engine_stepper(LeakyRNN(shape, list(range(members))), setting))
              for members in (1, 3, 16)]
     step, note = keras_stepper(setting)
-    rows.append(Row("keras SimpleRNN", 1, step if step is not None else (lambda: None), note=note))
+    rows.append(Row("keras SimpleRNN", 1, step, note=note))
     return rows
 
 
