@@ -30,7 +30,7 @@ rule train_cbrnn:
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
-        gpu=TRAINING_GPUS,
+        gpu=DEVICE_GPUS,
     params:
         device=config["device"],
         seeds=CBRNN["seeds"],
@@ -68,7 +68,7 @@ rule freeze_cbrnn:
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
-        gpu=TRAINING_GPUS,
+        gpu=DEVICE_GPUS,
     params:
         device=config["device"],
         seeds=CBRNN["seeds"],

@@ -32,7 +32,7 @@ rule train_gradreg:
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
-        gpu=TRAINING_GPUS,
+        gpu=DEVICE_GPUS,
     params:
         device=config["device"],
         seeds=GRADREG["seeds"],

@@ -129,7 +129,7 @@ rule train_microns:
     resources:
         mem_mb=lambda wildcards, attempt: 3000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
-        gpu=TRAINING_GPUS,
+        gpu=DEVICE_GPUS,
     params:
         device=config["device"],
         variant=lambda wildcards: MICRONS_VARIANT_OF_SLUG[wildcards.variant],
