@@ -233,15 +233,15 @@ def _search(dynamics: Dynamics, states: torch.Tensor, options: FixedPointOptions
 
     The running states are kept packed (a stopped state is written out and dropped), so an iteration
     costs what its running states cost."""
-    count, on = states.shape[0], {"dtype": states.dtype, "device": states.device}
-    final_states, final_q = states.clone(), torch.full((count,), float("inf"), **on)
-    index = torch.arange(count, device=states.device)
+    count, dtype, device = states.shape[0], states.dtype, states.device
+    final_states, final_q = states.clone(), torch.full((count,), float("inf"), dtype=dtype, device=device)
+    index = torch.arange(count, device=device)
     x = states.clone()
     first, second = torch.zeros_like(x), torch.zeros_like(x)
-    rate = torch.full((count,), options.learning_rate, **on)
-    best = torch.full((count,), float("inf"), **on)
-    previous = torch.full((count,), float("nan"), **on)
-    stalled = torch.zeros(count, dtype=torch.long, device=states.device)
+    rate = torch.full((count,), options.learning_rate, dtype=dtype, device=device)
+    best = torch.full((count,), float("inf"), dtype=dtype, device=device)
+    previous = torch.full((count,), float("nan"), dtype=dtype, device=device)
+    stalled = torch.zeros(count, dtype=torch.long, device=device)
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     iteration = 0
     while index.numel() and iteration < options.max_iters:
