@@ -104,6 +104,10 @@ MICRONS_TRAINING_SETTINGS = settings_without(
     "n_nulls",
     "synthetic",
 )
+# With device: cuda every job that runs networks on the device (training, fixed points) asks its
+# executor for one GPU (slurm: --gpus=1); auto and cpu ask for none (auto still uses a GPU where
+# the node has one).
+DEVICE_GPUS = 1 if config["device"] == "cuda" else 0
 FIXED_POINT_SEEDS = {
     family: seeds
     for family, seeds, enabled in (

@@ -25,7 +25,7 @@ rule reference_gradients:
 
 rule gradients:
     input:
-        fc=rules.connectivity.output.fc,
+        fc=rules.timeseries.output.fc,
         reference=rules.reference_gradients.output.gradients,
     output:
         gradients="results/fmri/sub-{subject}/gradients.tsv",

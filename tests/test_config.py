@@ -17,6 +17,7 @@ from brainrnn.cbrnn.train import CurriculumOptions
 from brainrnn.config import load_schema, subject_tr
 from brainrnn.config import load_subjects as load_subjects_with
 from brainrnn.config import validate_config as validate_with
+from brainrnn.devices import DEVICES
 from brainrnn.errors import InputError
 from brainrnn.fmri import atlases, group_stats
 from brainrnn.fmri.bids import MOTION_MODELS, MotionOptions
@@ -112,6 +113,7 @@ def _schema_enum(*path):
     (("gradreg", "training", "optimiser"), OPTIMISERS),
     (("microns", "training", "optimiser"), OPTIMISERS),
     (("cbrnn", "curriculum", "optimiser"), OPTIMISERS),
+    (("device",), DEVICES),
 ])
 def test_schema_enums_are_the_library_vocabularies(path, vocabulary):
     assert sorted(_schema_enum(*path), key=str) == sorted(vocabulary, key=str)

@@ -48,7 +48,7 @@ def demo_run(tmp_path_factory):
 def test_dry_run_of_the_default_config_plans_every_stage(tmp_path):
     result = run_snakemake(make_workdir(tmp_path), "--dry-run", "--quiet", "rules")
     assert result.returncode == 0, result.stdout
-    for rule, count in [("timeseries", 7), ("connectivity", 7), ("gradients", 7), ("timescales", 7),
+    for rule, count in [("timeseries", 7), ("gradients", 7), ("timescales", 7),
                         ("reference_gradients", 1), ("gradient_spread", 1), ("timescale_gradient", 1)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in result.stdout.splitlines()), result.stdout
 
@@ -301,6 +301,16 @@ def test_a_fixed_point_setting_reruns_only_the_analysis_downstream(demo_run):
     assert {"fixed_points_gradreg", "fixed_points_cbrnn", "fixed_points_microns"} <= rules
     assert "train_gradreg" not in rules and "timeseries" not in rules
 
+
+
+def test_the_device_setting_reruns_the_training_and_fixed_points_but_not_the_fmri_stages(demo_run):
+    (demo_run / "config" / "on_cpu.yaml").write_text("device: cpu\n")
+    result = run_snakemake(demo_run, "--dry-run", "--quiet", "rules", "--configfiles", "config/config.yaml",
+                           "config/on_cpu.yaml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    rules = {line.split()[0] for line in result.stdout.splitlines() if line and line.split()[-1].isdigit()}
+    assert {"train_gradreg", "train_cbrnn", "train_microns", "fixed_points_gradreg", "fixed_points_microns"} <= rules
+    assert not {"timeseries", "gradients", "timescales"} & rules
 
 def test_cbrnn_stage_outputs(demo_run):
     summary = pd.read_csv(demo_run / "results/summary/cbrnn.tsv", sep="\t")

@@ -1,4 +1,4 @@
-"""Rule timeseries: one subject's data from the configured source -> cleaned volumes x regions table."""
+"""Rule timeseries: one subject's data from the configured source -> cleaned volumes x regions table, and its FC."""
 import logging
 
 import numpy as np
@@ -7,8 +7,9 @@ import pandas as pd
 from brainrnn.errors import InputError
 from brainrnn.fmri import atlases, bids
 from brainrnn.fmri import timeseries as ts
+from brainrnn.fmri.connectivity import functional_connectivity
 from brainrnn.fmri.gradients import OrientationOptions, orientation_problem
-from brainrnn.io import write_json, write_table
+from brainrnn.io import write_json, write_npy, write_table
 from brainrnn.workflow import run_rule
 
 
@@ -52,6 +53,9 @@ def main(smk):
     logging.getLogger(__name__).info("sub-%s: %d volumes x %d regions, TR %.3f s (source %s), mean FD %.3f mm",
                                      subject, frame.shape[0], frame.shape[1], tr, source, quality["mean_fd_mm"])
     write_table(frame, smk.output.table)
+    # FC of the table as written (what every later stage reads), not of the unrounded frame
+    written = pd.read_csv(smk.output.table, sep="\t")
+    write_npy(functional_connectivity(written.to_numpy()), smk.output.fc)
     write_json({"subject": subject, "source": source, "tr_s": tr, "n_volumes": frame.shape[0],
                 "n_regions": frame.shape[1], "cleaning": dict(smk.params.clean),
                 **{key: (None if isinstance(value, float) and np.isnan(value) else value)
