@@ -176,6 +176,7 @@ def load_study(config: dict[str, Any], schema_dir: str | Path, configfiles: Sequ
         microns_manifest = read_manifest(microns["manifest"], ("field", "file", "url", "sha256"), ("field", "file"))
     check_cbrnn_core(config, subjects)
     check_cbrnn_levels(config, source)
+    check_compression(config)
     return Study(config, subjects, reference_subjects(config, subjects, source), manifest, microns_manifest)
 
 
@@ -255,6 +256,18 @@ def check_cbrnn_levels(config: dict[str, Any], source: str) -> None:
                          f"(N = {curriculum['start_level']} to {curriculum['max_level']}).", file=source,
                          field="cbrnn.analysis_levels",
                          fix="choose levels between cbrnn.curriculum.start_level and max_level.")
+
+
+def check_compression(config: dict[str, Any]) -> None:
+    """The compression experiment needs its uncompressed variants (scale 1) among the trained ones."""
+    gradreg = config["gradreg"]
+    if not gradreg["enabled"] or not gradreg["compression"]["enabled"]:
+        return
+    missing = [name for name in gradreg["compression"]["variants"] if name not in gradreg["variants"]]
+    if missing:
+        raise InputError(f"the compression experiment needs {', '.join(missing)} at scale 1, which is not trained.",
+                         field="gradreg.compression.variants",
+                         fix=f"add {', '.join(missing)} to gradreg.variants, or remove it from the experiment.")
 
 
 def settings_without(section: Mapping[str, Any], *selectors: str) -> dict[str, Any]:
