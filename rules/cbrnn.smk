@@ -1,5 +1,7 @@
-# Model family: cortico-cerebellar RNNs. train (CB-RNN, RNN-only) -> freeze (reservoir, interleaved)
-# -> ablate, dimensionality -> summary; every trained model also goes through rule fixed_points.
+# Model family: cortico-cerebellar RNNs. train (CB-RNN, RNN-only) and freeze (reservoir, interleaved:
+# level 1, then the core frozen), each from scratch on one epoch axis, keeping each network's state when
+# it passed every analysis level -> ablate (CB-RNN beside the plain RNN) and dimensionality (every group)
+# at those levels -> summary and declared contrasts; every final model also goes through fixed_points.
 
 
 rule train_cbrnn:
@@ -9,9 +11,7 @@ rule train_cbrnn:
         models=expand(
             "results/rnn/cbrnn/{{group}}/seed-{seed}/model.pt", seed=CBRNN["seeds"]
         ),
-        level_one=expand(
-            "results/rnn/cbrnn/{{group}}/seed-{seed}/level_one.pt", seed=CBRNN["seeds"]
-        ),
+        snapshots=cbrnn_snapshots("{group}", CBRNN["seeds"]),
         histories=expand(
             "results/rnn/cbrnn/{{group}}/seed-{seed}/history.tsv", seed=CBRNN["seeds"]
         ),
@@ -35,7 +35,7 @@ rule train_cbrnn:
         device=config["device"],
         seeds=CBRNN["seeds"],
         base_seed=config["seed"],
-        cbrnn=CBRNN_SETTINGS,
+        cbrnn=CBRNN_END_TO_END_SETTINGS,
         checkpoint_dir="results/checkpoints/cbrnn/{group}",
     script:
         "../workflow_scripts/train_cbrnn.py"
@@ -43,12 +43,14 @@ rule train_cbrnn:
 
 rule freeze_cbrnn:
     input:
-        level_one=expand(
-            "results/rnn/cbrnn/cbrnn/seed-{seed}/level_one.pt", seed=CBRNN["seeds"]
-        ),
+        unpack(cbrnn_core_input),
     output:
         models=expand(
             "results/rnn/cbrnn/{{group}}/seed-{seed}/model.pt", seed=CBRNN["seeds"]
+        ),
+        snapshots=cbrnn_snapshots("{group}", CBRNN["seeds"]),
+        level_one=expand(
+            "results/rnn/cbrnn/{{group}}/seed-{seed}/level_one.pt", seed=CBRNN["seeds"]
         ),
         histories=expand(
             "results/rnn/cbrnn/{{group}}/seed-{seed}/history.tsv", seed=CBRNN["seeds"]
@@ -81,8 +83,8 @@ rule freeze_cbrnn:
 
 rule ablate_cbrnn:
     input:
-        model="results/rnn/cbrnn/cbrnn/seed-{seed}/model.pt",
-        metrics="results/rnn/cbrnn/cbrnn/seed-{seed}/metrics.json",
+        snapshots=lambda wildcards: cbrnn_snapshots("cbrnn", [wildcards.seed]),
+        plain=lambda wildcards: cbrnn_snapshots("rnn", [wildcards.seed]),
     output:
         ablation="results/rnn/cbrnn/cbrnn/seed-{seed}/ablation.tsv",
     log:
@@ -95,7 +97,6 @@ rule ablate_cbrnn:
         runtime=30,
     params:
         trials=CBRNN["ablation_trials"],
-        start_level=CBRNN["curriculum"]["start_level"],
         seed=lambda wildcards: derive_seed(config["seed"], "ablation", wildcards.seed),
     script:
         "../workflow_scripts/ablate_cbrnn.py"
@@ -103,8 +104,7 @@ rule ablate_cbrnn:
 
 rule dimensionality_cbrnn:
     input:
-        model="results/rnn/cbrnn/{group}/seed-{seed}/model.pt",
-        metrics="results/rnn/cbrnn/{group}/seed-{seed}/metrics.json",
+        snapshots=lambda wildcards: cbrnn_snapshots(wildcards.group, [wildcards.seed]),
     output:
         table="results/rnn/cbrnn/{group}/seed-{seed}/dimensionality.tsv",
     log:
@@ -138,6 +138,8 @@ rule summarise_cbrnn:
         runs="results/summary/cbrnn_runs.tsv",
         ablation="results/summary/cbrnn_ablation.tsv",
         dimensionality="results/summary/cbrnn_dimensionality.tsv",
+        tests="results/summary/cbrnn_tests.tsv",
+        curves="results/summary/cbrnn_curves.tsv",
     log:
         "logs/summarise_cbrnn.log",
     localrule: True
@@ -149,5 +151,8 @@ rule summarise_cbrnn:
         runtime=10,
     params:
         runs=cbrnn_runs(),
+        levels=CBRNN["analysis_levels"],
+        n_permutations=config["summary"]["n_permutations"],
+        seed=config["seed"],
     script:
         "../workflow_scripts/summarise_cbrnn.py"

@@ -88,6 +88,8 @@ GRADREG_VARIANTS = GRADREG["variants"] + [
 CBRNN_SETTINGS = settings_without(
     CBRNN, "enabled", "seeds", "ablation_trials", "dimensionality_trials"
 )
+# the end-to-end groups do not read the freeze protocol: changing it retrains only the freeze groups
+CBRNN_END_TO_END_SETTINGS = settings_without(CBRNN_SETTINGS, "freeze", "level_one")
 MICRONS_TRAINING_SETTINGS = settings_without(
     MICRONS,
     "enabled",
@@ -220,6 +222,15 @@ def cbrnn_outputs(name):
     ]
 
 
+def cbrnn_snapshots(group, seeds):
+    """Each seed's network as it was when it passed each analysis level (seed-major, levels in config order)."""
+    return [
+        f"results/rnn/cbrnn/{group}/seed-{seed}/level-{level}.pt"
+        for seed in seeds
+        for level in CBRNN["analysis_levels"]
+    ]
+
+
 def cbrnn_core_input(wildcards):
     """The trained gradient-regularised network that seeds the CB-RNN's core, if configured."""
     core = CBRNN["core"]
@@ -340,7 +351,8 @@ def family_inputs(family):
         }
     if family == "cbrnn":
         return {
-            "histories": cbrnn_outputs("history.tsv"),
+            "summary": rules.summarise_cbrnn.output.summary,
+            "curves": rules.summarise_cbrnn.output.curves,
             "ablation": rules.summarise_cbrnn.output.ablation,
             "dimensionality": rules.summarise_cbrnn.output.dimensionality,
             "runs": rules.summarise_cbrnn.output.runs,
@@ -359,5 +371,5 @@ def loader_params(family):
     if family == "gradreg":
         return {"keys": gradreg_runs(), "variants": GRADREG["variants"]}
     if family == "cbrnn":
-        return {"keys": cbrnn_runs()}
+        return {}
     return {"variants": MICRONS["variants"], "tasks": MICRONS["tasks"]}

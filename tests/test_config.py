@@ -13,8 +13,8 @@ import yaml
 from brainrnn import cbrnn, gradreg, microns
 from brainrnn.analysis.fixed_points import FixedPointOptions
 from brainrnn.cbrnn.model import CBConfig
-from brainrnn.cbrnn.train import CurriculumOptions
-from brainrnn.config import load_schema, subject_tr
+from brainrnn.cbrnn.train import CurriculumOptions, FreezeOptions
+from brainrnn.config import check_cbrnn_levels, load_schema, subject_tr
 from brainrnn.config import load_subjects as load_subjects_with
 from brainrnn.config import validate_config as validate_with
 from brainrnn.devices import DEVICES
@@ -81,6 +81,17 @@ def test_suggestions_ignore_case(default_config):
         validate_config(default_config)
 
 
+@pytest.mark.parametrize("levels, refused", [([3, 5], False), ([2], False), ([1], True), ([3, 61], True)])
+def test_cbrnn_analysis_levels_must_lie_on_the_curriculum(default_config, levels, refused):
+    default_config["cbrnn"]["analysis_levels"] = levels
+    config = validate_config(default_config)
+    if refused:
+        with pytest.raises(InputError, match="cbrnn.analysis_levels"):
+            check_cbrnn_levels(config, "my.yaml")
+    else:
+        check_cbrnn_levels(config, "my.yaml")
+
+
 def test_the_old_rnn_section_is_refused_with_where_it_went(default_config):
     default_config["rnn"] = {"seeds": [0]}
     with pytest.raises(InputError, match="unknown key 'rnn'"):
@@ -114,6 +125,8 @@ def _schema_enum(*path):
     (("microns", "training", "optimiser"), OPTIMISERS),
     (("cbrnn", "curriculum", "optimiser"), OPTIMISERS),
     (("device",), DEVICES),
+    (("cbrnn", "freeze"), list(cbrnn.FREEZE_MODES)),
+    (("cbrnn", "level_one"), list(cbrnn.LEVEL_ONE_MODES)),
 ])
 def test_schema_enums_are_the_library_vocabularies(path, vocabulary):
     assert sorted(_schema_enum(*path), key=str) == sorted(vocabulary, key=str)
@@ -127,7 +140,8 @@ def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch()
 
 @pytest.mark.parametrize("options, path", [
     (TrainingOptions, "gradreg.training"), (TrainingOptions, "microns.training"),
-    (CurriculumOptions, "cbrnn.curriculum"), (CBConfig, "cbrnn"), (FixedPointOptions, "fixed_points"),
+    (CurriculumOptions, "cbrnn.curriculum"), (CBConfig, "cbrnn"), (FreezeOptions, "cbrnn"),
+    (FixedPointOptions, "fixed_points"),
     (GradientOptions, "gradients"), (CleaningOptions, "fmri.clean"), (OrientationOptions, "gradients.orientation"),
     (MotionOptions, "fmri.bids"), (group_stats.GroupTestOptions, "group_stats"),
 ])

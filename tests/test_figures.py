@@ -42,6 +42,32 @@ def _tsv(frame: pd.DataFrame, path: Path, *, index: bool = False) -> str:
     return str(path)
 
 
+def _cbrnn_tables(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """The cortico-cerebellar summary tables, made by the family's summary from synthetic runs."""
+    from brainrnn.cbrnn.summary import curves, summarise_ablation, summarise_dimensionality, summarise_runs
+
+    keys = [{"group": g, "seed": seed} for g in CB_GROUPS for seed in (0, 1, 2)]
+    levels = [3, 4]
+    epochs = np.arange(1, 11)
+    histories = pd.concat([pd.DataFrame({**key, "epoch": epochs, "level": 2 + epochs // (3 + index % 3),
+                                         "test_accuracy": rng.uniform(0.5, 1.0, 10)})
+                           for index, key in enumerate(keys)], ignore_index=True)
+    runs = pd.DataFrame([{**key, "n_parameters": 100, **{f"level_{level}_epoch": 3.0 for level in levels},
+                          **{measure: rng.uniform(3, 4) for measure in cbrnn.RUN_MEASURES}} for key in keys])
+    runs = runs.drop(columns="epochs_to_half_max")
+    ablation = pd.DataFrame([{"seed": seed, "condition": condition, "level": level, "accuracy": rng.uniform(0.5, 1),
+                              "passed": True}
+                             for seed in (0, 1, 2) for level in levels
+                             for condition in [*cbrnn.ABLATION_CONDITIONS, cbrnn.PLAIN_RNN]])
+    dimensionality = pd.DataFrame([{**key, "module": module, "level": level, "active_units": 10, "passed": True,
+                                    "participation_ratio": rng.uniform(2, 4), "timescale_steps": rng.uniform(1, 3)}
+                                   for key in keys for level in levels
+                                   for module in (["core"] if key["group"] == "rnn" else cbrnn.MODULES)])
+    runs, summary = summarise_runs(runs, histories, levels, seed=0)
+    return {"summary": summary, "curves": curves(histories, seed=0), "ablation": summarise_ablation(ablation, seed=0),
+            "dimensionality": summarise_dimensionality(dimensionality, seed=0), "runs": runs}
+
+
 def write_synthetic_results(folder: Path) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
     """Tables of every family in the workflow's formats; returns the inputs ('<family>__<table>')
     and loader parameters that the figure rules pass to load_families."""
@@ -102,23 +128,8 @@ def write_synthetic_results(folder: Path) -> tuple[dict[str, object], dict[str, 
                                  for v in VARIANTS for m in measures])
     inputs["gradreg__correlations"] = _tsv(correlations, folder / "gradreg_vs_spread.tsv")
 
-    cb_keys = [{"group": g, "seed": seed} for g in CB_GROUPS for seed in (0, 1)]
-    cb_histories = []
-    for index in range(len(cb_keys)):
-        epochs = np.arange(1, 11)
-        cb_histories.append(_tsv(pd.DataFrame({"epoch": epochs, "level": 2 + epochs // (3 + index % 3),
-                                               "test_accuracy": rng.uniform(0.5, 1.0, 10)}),
-                                 folder / f"cb_history_{index}.tsv"))
-    inputs["cbrnn__histories"] = cb_histories
-    inputs["cbrnn__ablation"] = _tsv(pd.DataFrame(
-        [{"condition": c, "level": n, "accuracy_mean": rng.uniform(0.5, 0.9), "accuracy_sem": 0.02, "n_seeds": 2,
-          "drop_from_intact": 0.0 if c == "intact" else rng.uniform(0, 0.2)}
-         for c in ("intact", "no_cerebellum", "reinitialised_cerebellum") for n in (2, 3, 4)]), folder / "ablation.tsv")
-    inputs["cbrnn__dimensionality"] = _tsv(pd.DataFrame(
-        [{"group": g, "module": m, "participation_ratio": rng.uniform(2, 4)} for g in CB_GROUPS
-         for m in (["core"] if g == "rnn" else ["core", "granule", "purkinje"])]), folder / "dimensionality.tsv")
-    inputs["cbrnn__runs"] = _tsv(pd.DataFrame([{**key, "mean_level": rng.uniform(3, 4)} for key in cb_keys]),
-                                 folder / "cbrnn_runs.tsv")
+    for name, table in _cbrnn_tables(rng).items():
+        inputs[f"cbrnn__{name}"] = _tsv(table, folder / f"cbrnn_{name}.tsv")
 
     runs = pd.DataFrame([{"mode": "corrected", "field": "synthetic", "variant": v, "task": t, "seed": seed,
                           "final_accuracy": rng.uniform(0.5, 0.95), "modularity": rng.uniform(0.2, 0.6),
@@ -134,7 +145,7 @@ def write_synthetic_results(folder: Path) -> tuple[dict[str, object], dict[str, 
                                        folder / "reported.tsv")
 
     params = {"fmri": {"subjects": SUBJECTS}, "gradreg": {"keys": keys, "variants": VARIANTS},
-              "cbrnn": {"keys": cb_keys}, "microns": {"variants": MICRONS_VARIANTS, "tasks": TASKS}}
+              "cbrnn": {}, "microns": {"variants": MICRONS_VARIANTS, "tasks": TASKS}}
     return inputs, params
 
 

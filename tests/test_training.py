@@ -143,6 +143,30 @@ def test_frozen_recurrent_weights_stay_bitwise_identical():
     assert not torch.equal(model.readout_weight, readout_before)
 
 
+def test_a_closed_group_steps_like_a_frozen_one_under_clipping():
+    """Closing a group for one member gives that member the update it gets with the group frozen: the
+    closed gradient is left out of the clipping norm (the clip binds; the rate makes the step ~0.1)."""
+    from brainrnn.tasks.base import stack_batches
+    from brainrnn.training import TrainingOptions, make_optimiser, train_step
+
+    task, frozen = _setup([4])
+    _, closed = _setup([4])
+    options = TrainingOptions(steps=1, learning_rate=100.0, optimiser="sgd", momentum=0.1, clip_grad_norm=1e-3,
+                              recurrent_noise=None, eval_every=1, checkpoint_every=1)
+    batch = stack_batches([task.sample(16, torch.Generator().manual_seed(5))])
+    frozen.freeze("recurrent")
+    trainable = [parameter for parameter in frozen.parameters() if parameter.requires_grad]
+    train_step(frozen, make_optimiser(trainable, options), trainable, batch, task, clip_grad_norm=1e-3)
+    everything = list(closed.parameters())
+    recurrent_before = closed.recurrent.detach().clone()
+    train_step(closed, make_optimiser(everything, options), everything, batch, task, clip_grad_norm=1e-3,
+               closed=[([closed.recurrent], torch.tensor([False]))])
+    assert torch.equal(closed.recurrent, recurrent_before)
+    for name in ("input_weight", "bias", "readout_weight", "readout_bias"):
+        assert torch.allclose(getattr(closed, name), getattr(frozen, name), atol=1e-6), name
+    assert (frozen.readout_weight - _setup([4])[1].readout_weight).abs().max() > 1e-3  # the step is not tiny
+
+
 def test_low_rank_recurrence():
     task, model = _setup([1], rank=2)
     train_fixed(model, task, [1], eval_seed=3, steps=10, eval_every=5)

@@ -29,7 +29,7 @@ SMALL_MODELS = {
     "fixed_points": {"n_initial": 64, "max_iters": 500, "trials": 32},
     "summary": {"n_permutations": 200},
     "cbrnn": {"curriculum": {"epochs": 6, "train_steps": 10, "test_steps": 2}, "ablation_trials": 64,
-              "dimensionality_trials": 64},
+              "dimensionality_trials": 64, "analysis_levels": [2, 3]},
     "microns": {"variants": ["W*D*C", "W"], "tasks": ["go_nogo"], "n_nulls": 5,
                 "synthetic": {"n_neurons": 60},
                 "training": {"steps": 20, "eval_every": 10, "eval_trials": 128, "batch_size": 64}},
@@ -318,16 +318,28 @@ def test_cbrnn_stage_outputs(demo_run):
     counts = summary.set_index("group")["n_parameters"]
     assert abs(counts["rnn"] - counts["cbrnn"]) / counts["cbrnn"] < 0.01
     assert (summary["max_level_mean"] >= 2).all()
+    assert {"auc_ci_low", "auc_ci_high", "passed_level_3_rate", "passed_level_3_ci_high"} <= set(summary.columns)
     runs = pd.read_csv(demo_run / "results/summary/cbrnn_runs.tsv", sep="\t")
     assert len(runs) == 8 and runs["n_fixed_points"].notna().all()
+    curves = pd.read_csv(demo_run / "results/summary/cbrnn_curves.tsv", sep="\t")
+    for (group, measure), block in curves.groupby(["group", "measure"]):  # one epoch axis for every group
+        assert list(block["epoch"]) == list(range(1, 7)), (group, measure)
+    for group in ["reservoir", "interleaved"]:
+        history = pd.read_csv(demo_run / f"results/rnn/cbrnn/{group}/seed-0/history.tsv", sep="\t")
+        assert history["phase"].iloc[0] == "level_one" and len(history) == 6
     ablation = pd.read_csv(demo_run / "results/summary/cbrnn_ablation.tsv", sep="\t")
-    assert set(ablation["condition"]) == {"intact", "no_cerebellum", "reinitialised_cerebellum"}
+    assert set(ablation["condition"]) == {"intact", "no_cerebellum", "reinitialised_cerebellum", "plain_rnn"}
+    assert set(ablation["level"]) == {2, 3}
     dimensionality = pd.read_csv(demo_run / "results/summary/cbrnn_dimensionality.tsv", sep="\t")
-    assert {"core", "granule", "purkinje"} <= set(dimensionality["module"])
-    frozen = torch.load(demo_run / "results/rnn/cbrnn/reservoir/seed-0/model.pt", weights_only=True)["state"]
-    start = torch.load(demo_run / "results/rnn/cbrnn/cbrnn/seed-0/level_one.pt", weights_only=True)["state"]
-    assert torch.equal(frozen["recurrent"], start["recurrent"])
-    assert not torch.equal(frozen["bias_hook.nuclei_weight"], start["bias_hook.nuclei_weight"])
+    assert {"core", "granule", "purkinje"} <= set(dimensionality["module"]) and set(dimensionality["level"]) == {2, 3}
+    tests = pd.read_csv(demo_run / "results/summary/cbrnn_tests.tsv", sep="\t")
+    assert {"cbrnn_vs_rnn", "freeze_vs_cbrnn", "ablation_drop", "ablated_vs_rnn"} <= set(tests["claim"])
+    assert (tests["p_holm"].dropna() >= tests.loc[tests["p_holm"].notna(), "p"]).all()
+    final = torch.load(demo_run / "results/rnn/cbrnn/reservoir/seed-0/model.pt", weights_only=True)
+    start = torch.load(demo_run / "results/rnn/cbrnn/reservoir/seed-0/level_one.pt", weights_only=True)
+    assert start["meta"]["passed_epoch"] < 6  # then the source's freeze: recurrent weights held, cerebellum learning
+    assert torch.equal(final["state"]["recurrent"], start["state"]["recurrent"])
+    assert not torch.equal(final["state"]["bias_hook.nuclei_weight"], start["state"]["bias_hook.nuclei_weight"])
     for name in ["cbrnn_levels", "cbrnn_ablation"]:
         assert (demo_run / f"results/figures/{name}.pdf").stat().st_size > 5000
 

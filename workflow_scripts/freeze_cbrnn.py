@@ -1,27 +1,18 @@
-"""Rule freeze_cbrnn: from each CB-RNN's level-one state, freeze the core and train cerebellum + readout."""
+"""Rule freeze_cbrnn: a CB-RNN learns level 1 (core + readout in the source), then its core is frozen and
+cerebellum + readout learn on (all seeds at once, on the CB-RNN's epoch axis and budget)."""
 
-from pathlib import Path
-
-from brainrnn.cbrnn.train import model_meta, run_group
+from brainrnn.cbrnn.train import GroupFiles, train_group
 from brainrnn.devices import job_device
-from brainrnn.persistence import load_member, write_members
-from brainrnn.provenance import config_hash
 from brainrnn.workflow import run_rule
 
 
 def main(smk):
-    device = job_device(smk.params.device, smk.threads)
-    group, seeds, params = smk.wildcards.group, list(smk.params.seeds), smk.params
-    settings = {"cbrnn": params.cbrnn, "group": group, "seeds": seeds, "base_seed": params.base_seed}
-    level_one = [load_member(path)[0] for path in smk.input.level_one]
-    digest = config_hash(settings)
-    checkpoint = Path(params.checkpoint_dir) / f"{digest}.pt"
-    run = run_group(group, params.cbrnn, seeds, params.base_seed, level_one_models=level_one, checkpoint=checkpoint,
-                    config_hash=digest, device=device)
-    write_members(run.model, run.metrics, settings,
-                  meta=lambda record: model_meta(record, record["final_level_reached"]), models=smk.output.models,
-                  histories=smk.output.histories, history=run.history, metrics=smk.output.metrics)
-    checkpoint.unlink(missing_ok=True)
+    output = smk.output
+    train_group(smk.wildcards.group, smk.params.cbrnn, list(smk.params.seeds), smk.params.base_seed,
+                core_path=smk.input.core if "core" in smk.input else None, checkpoint_dir=smk.params.checkpoint_dir,
+                files=GroupFiles(models=output.models, histories=output.histories, metrics=output.metrics,
+                                 snapshots=output.snapshots, level_one=output.level_one),
+                device=job_device(smk.params.device, smk.threads))
 
 
 run_rule(snakemake, main)

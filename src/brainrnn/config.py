@@ -177,6 +177,7 @@ def load_study(config: dict[str, Any], schema_dir: str | Path, configfiles: Sequ
         microns_manifest = read_manifest(microns["manifest"], ("field", "file", "url", "sha256"), ("field", "file"))
     check_cbrnn_core(config, subjects)
     check_orientation(config, subjects, manifest)
+    check_cbrnn_levels(config, source)
     check_compression(config)
     return Study(config, subjects, reference_subjects(config, subjects, source), manifest, microns_manifest)
 
@@ -294,6 +295,19 @@ def check_cbrnn_core(config: dict[str, Any], subjects: pd.DataFrame) -> None:
     if core["variant"] not in config["gradreg"]["variants"] or core["seed"] not in config["gradreg"]["seeds"]:
         raise InputError("cbrnn.core names a variant or seed that is not trained.", field="cbrnn.core",
                          fix="pick one of gradreg.variants and gradreg.seeds.")
+
+
+def check_cbrnn_levels(config: dict[str, Any], source: str) -> None:
+    """The cortico-cerebellar analysis levels must lie on the curriculum (start_level to max_level)."""
+    section = config["cbrnn"]
+    curriculum = section["curriculum"]
+    outside = [level for level in section["analysis_levels"]
+               if not curriculum["start_level"] <= level <= curriculum["max_level"]]
+    if section["enabled"] and outside:
+        raise InputError(f"cbrnn.analysis_levels {outside} lie outside the curriculum "
+                         f"(N = {curriculum['start_level']} to {curriculum['max_level']}).", file=source,
+                         field="cbrnn.analysis_levels",
+                         fix="choose levels between cbrnn.curriculum.start_level and max_level.")
 
 
 def check_compression(config: dict[str, Any]) -> None:

@@ -208,14 +208,19 @@ def train_step(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: lis
                clip_grad_norm: float | None = None, closed: Sequence[ClosedGroup] = ()) -> tuple[torch.Tensor, ...]:
     """One update of every member: forward, loss (+ penalty), backward, per-member clipping, step.
 
-    Members masked out in ``closed`` keep those parameters. Returns the per-member total loss,
-    training accuracy and penalty of this step.
+    Members masked out in ``closed`` keep those parameters, and their gradients are zeroed first, so a
+    closed group neither counts towards its member's clipping norm (as if it were frozen) nor enters
+    the optimiser's state. Returns the per-member total loss, training accuracy and penalty of this step.
     """
     outputs, _ = model(batch.inputs, noise=noise, running=batch.running)
     task_loss = task.loss(outputs, batch)
     regulariser = penalty(model) if penalty is not None else outputs.new_zeros(model.members)
     optimiser.zero_grad(set_to_none=False)
     (task_loss + regulariser).sum().backward()
+    for parameters, keep in closed:
+        for parameter in parameters:
+            if parameter.grad is not None:
+                parameter.grad.mul_(keep.view(-1, *([1] * (parameter.dim() - 1))).to(parameter.grad.dtype))
     if clip_grad_norm is not None:
         clip_per_member(trainable, clip_grad_norm)
     saved = [(parameter, parameter.detach().clone(), keep) for parameters, keep in closed for parameter in parameters]

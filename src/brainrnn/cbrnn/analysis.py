@@ -1,4 +1,5 @@
-"""Analyses of trained cortico-cerebellar networks: cerebellar ablation and the dimensionality of activity."""
+"""Analyses of trained cortico-cerebellar networks: cerebellar ablation (beside the plain RNN at the same N)
+and the dimensionality of activity."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from brainrnn.cbrnn import ABLATION_CONDITIONS
+from brainrnn.cbrnn import ABLATION_CONDITIONS, PLAIN_RNN
 from brainrnn.models.cerebellum import Cerebellum
 from brainrnn.models.rnn import LeakyRNN
 from brainrnn.seeding import derive_seed
@@ -15,8 +16,19 @@ from brainrnn.tasks.registry import make_task
 
 
 @torch.no_grad()
-def ablation_accuracy(model: LeakyRNN, task_name: str, levels: range, *, trials: int, seed: int) -> pd.DataFrame:
-    """Accuracy per level of one CB-RNN member: intact, cerebellar bias removed, cerebellum re-initialised."""
+def accuracy_at(model: LeakyRNN, task_name: str, level: int, *, trials: int, seed: int) -> float:
+    """Test accuracy of a one-member network at one level, on trials that depend on ``seed`` and the level
+    only (so two networks evaluated with one seed see the same trials)."""
+    task = make_task(task_name, n_back=level)
+    batch = stack_batches([task.sample(trials, torch.Generator().manual_seed(derive_seed(seed, level)))])
+    outputs, _ = model(batch.inputs, running=batch.running)
+    return float(task.accuracy(outputs, batch)[0])
+
+
+def ablation_accuracy(model: LeakyRNN, plain: LeakyRNN, task_name: str, level: int, *, trials: int,
+                      seed: int) -> pd.DataFrame:
+    """Accuracy at one level of one CB-RNN member: intact, cerebellar bias removed, cerebellum re-initialised;
+    and of the parameter-matched ``plain`` RNN (condition ``plain_rnn``) on the same trials."""
     cerebellum = model.bias_hook
     if not isinstance(cerebellum, Cerebellum):
         raise ValueError("ablation needs a CB-RNN")
@@ -27,13 +39,12 @@ def ablation_accuracy(model: LeakyRNN, task_name: str, levels: range, *, trials:
         cerebellum.enabled = condition != "no_cerebellum"
         if condition == "reinitialised_cerebellum":
             cerebellum.reinitialise(0, derive_seed(seed, "reinitialise"))
-        for level in levels:
-            task = make_task(task_name, n_back=level)
-            batch = stack_batches([task.sample(trials, torch.Generator().manual_seed(derive_seed(seed, level)))])
-            outputs, _ = model(batch.inputs, running=batch.running)
-            rows.append({"condition": condition, "level": level, "accuracy": float(task.accuracy(outputs, batch)[0])})
+        rows.append({"condition": condition, "level": level,
+                     "accuracy": accuracy_at(model, task_name, level, trials=trials, seed=seed)})
     cerebellum.load_state_dict(original)
     cerebellum.enabled = True
+    rows.append({"condition": PLAIN_RNN, "level": level,
+                 "accuracy": accuracy_at(plain, task_name, level, trials=trials, seed=seed)})
     return pd.DataFrame(rows)
 
 
