@@ -10,7 +10,7 @@ from snakemake.exceptions import WorkflowError
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from brainrnn import cbrnn, fmri, gradreg, microns
-from brainrnn.config import load_study, settings_without, subject_tr
+from brainrnn.config import MICRONS_SHIPPED, load_study, settings_without, subject_tr
 from brainrnn.download import file_name
 from brainrnn.errors import InputError
 from brainrnn.fmri import bids
@@ -212,7 +212,18 @@ def microns_field_folder(wildcards):
         return f"results/extracted/microns/{wildcards.field}/{archive['file']}/{archive['extract']}"
     if MICRONS["source"] == "download":
         return "results/downloads/microns"
+    if MICRONS["source"] == "shipped":
+        return str(MICRONS_SHIPPED)
     return MICRONS["folder"]
+
+
+def microns_checksums(wildcards):
+    """SHA-256 of each file of a shipped field, by file name (none for the other sources: downloads are
+    verified as they arrive, a local folder is the user's)."""
+    if MICRONS["source"] != "shipped" or wildcards.field == "synthetic":
+        return {}
+    rows = STUDY.microns_manifest[STUDY.microns_manifest["field"] == wildcards.field]
+    return dict(zip(rows["file"], rows["sha256"]))
 
 
 def microns_field_files(wildcards):
@@ -260,7 +271,7 @@ def family_targets(family):
         tables = expand("results/microns/{field}/quality.json", field=MICRONS["fields"])
         if not MICRONS_TRAINED:
             return tables
-        tables.append("results/summary/microns.tsv")
+        tables += ["results/summary/microns.tsv", "results/summary/microns_tests.tsv"]
     return tables + family_figures(family)
 
 
@@ -299,6 +310,7 @@ def family_inputs(family):
     return {
         "summary": rules.summarise_microns.output.summary,
         "runs": rules.summarise_microns.output.runs,
+        "tests": rules.summarise_microns.output.tests,
         "reported": "resources/microns/reported_accuracy.tsv",
     }
 

@@ -71,6 +71,8 @@ rule microns_field:
         runtime=10,
     params:
         folder=microns_field_folder,
+        checksums=microns_checksums,
+        manifest=MICRONS["manifest"],
         inf_md=MICRONS["inf_md"],
         synthetic=MICRONS["synthetic"],
         seed=lambda wildcards: derive_seed(config["seed"], "microns", wildcards.field),
@@ -146,6 +148,7 @@ rule summarise_microns:
     output:
         summary="results/summary/microns.tsv",
         runs="results/summary/microns_runs.tsv",
+        tests="results/summary/microns_tests.tsv",
     log:
         "logs/summarise_microns.log",
     localrule: True
@@ -155,5 +158,8 @@ rule summarise_microns:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        seed=derive_seed(config["seed"], "summarise_microns"),
+        n_permutations=config["summary"]["n_permutations"],
     script:
         "../workflow_scripts/summarise_microns.py"
