@@ -129,7 +129,8 @@ rule train_microns:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 3000 * attempt,
+        # measured peak: ~0.5 GB + 0.14 GB per seed (312 neurons, one-choice, faithful mode's fixed set)
+        mem_mb=lambda wildcards, attempt: (1000 + 150 * len(MICRONS["seeds"])) * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
         variant=lambda wildcards: MICRONS_VARIANT_OF_SLUG[wildcards.variant],

@@ -454,3 +454,20 @@ def test_the_figures_draw_each_interval_and_mark_the_significant_contrasts():
     assert [label.get_text() for label in right.get_yticklabels()] == ["go nogo, corrected: W*D*C − W",
                                                                        "go nogo, corrected: W*D*C − W0D*C"]
     plt.close(figure)
+
+
+@pytest.mark.parametrize("task_name", ["go_nogo", "parametric"])
+def test_chunked_evaluation_equals_one_pass(task_name):
+    """evaluate() runs 256 trials at a time (memory); a 600-trial batch scores as one forward pass does."""
+    from brainrnn.tasks.base import stack_batches
+    from brainrnn.training import EVAL_CHUNK_TRIALS, evaluate
+
+    task = make_task(task_name)
+    model = LeakyRNN(RNNShape(n_inputs=task.n_inputs, n_hidden=20, n_outputs=task.n_outputs), [1, 2])
+    batch = stack_batches([task.sample(600, torch.Generator().manual_seed(seed)) for seed in (3, 4)])
+    assert batch.labels.shape[-1] > 2 * EVAL_CHUNK_TRIALS
+    accuracy, loss = evaluate(model, task, batch)
+    with torch.no_grad():
+        outputs, _ = model(batch.inputs, running=batch.running)
+    assert torch.equal(accuracy, task.accuracy(outputs, batch))
+    assert torch.allclose(loss, task.loss(outputs, batch), rtol=1e-5)
