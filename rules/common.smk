@@ -1,5 +1,6 @@
 # Shared set-up: the validated study (config, subjects sheet, data checks, all in the library),
 # the vocabularies the rules build wildcards and targets from, and the input functions.
+import re
 import sys
 from pathlib import Path
 
@@ -61,7 +62,16 @@ FIGURES = {
 # sizes), so adding a variant, task or mode reruns no model that is already trained; which subjects
 # form the reference is expressed by the inputs, so fixing reference_subjects reruns nothing.
 GRADIENT_SETTINGS = settings_without(config["gradients"], "reference_subjects")
-GRADREG_SETTINGS = settings_without(GRADREG, "enabled", "variants", "seeds")
+GRADREG_SETTINGS = settings_without(
+    GRADREG, "enabled", "variants", "seeds", "compression"
+)
+COMPRESSION = GRADREG["compression"]["enabled"]
+GRADREG_VARIANTS = GRADREG["variants"] + [
+    gradreg.compression_variant(variant, scale)
+    for variant in (GRADREG["compression"]["variants"] if COMPRESSION else [])
+    for scale in GRADREG["compression"]["scales"]
+]
+"""Every trained variant: the configured ones, and the compression runs when the experiment is on."""
 CBRNN_SETTINGS = settings_without(
     CBRNN, "enabled", "seeds", "ablation_trials", "dimensionality_trials"
 )
@@ -81,6 +91,16 @@ MICRONS_TRAINING_SETTINGS = settings_without(
     "n_nulls",
     "synthetic",
 )
+FIXED_POINT_SEEDS = {
+    family: seeds
+    for family, seeds, enabled in (
+        ("gradreg", GRADREG["seeds"], GRADREG["enabled"]),
+        ("cbrnn", CBRNN["seeds"], CBRNN["enabled"]),
+        ("microns", MICRONS["seeds"], MICRONS_TRAINED),
+    )
+    if enabled
+}
+"""The seeds of every trained family: one fixed-point job analyses the models of all of them."""
 MICRONS_VARIANT_OF_SLUG = {
     microns.slug(name): name for name in microns.VARIANTS + microns.CONTROLS
 }
@@ -88,7 +108,9 @@ MICRONS_VARIANT_OF_SLUG = {
 
 def one_of(names):
     """A wildcard constraint that accepts exactly these names."""
-    return "|".join(sorted(map(str, names), key=len, reverse=True))
+    return "|".join(
+        re.escape(str(name)) for name in sorted(names, key=len, reverse=True)
+    )
 
 
 wildcard_constraints:
@@ -96,7 +118,7 @@ wildcard_constraints:
     filename="[A-Za-z0-9_.-]+",
     seed="[0-9]+",
     family=one_of(["gradreg", "cbrnn", "microns"]),
-    run="(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]+",
+    run="(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+",
 
 
 def per_subject(pattern):
@@ -142,7 +164,7 @@ def gradreg_runs():
     """Variant, subject and seed of every gradient-regularised network, in one fixed order."""
     return [
         {"variant": variant, "subject": subject, "seed": seed}
-        for variant in GRADREG["variants"]
+        for variant in GRADREG_VARIANTS
         for subject in SUBJECTS.index
         for seed in GRADREG["seeds"]
     ]

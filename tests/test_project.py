@@ -61,7 +61,8 @@ def test_light_steps_run_on_the_submitting_node_and_training_does_not(rules):
     local = {rule["name"] for rule in rules if rule["local"]}
     assert {"summarise_gradreg", "summarise_cbrnn", "summarise_microns", "report_config", "checksum_manifest",
             "figure_overview", "figure_family_fmri", "figure_gradreg_learning"} <= local
-    assert not local & {"train_gradreg", "train_cbrnn", "freeze_cbrnn", "train_microns", "fixed_points", "timeseries"}
+    assert not local & {"train_gradreg", "train_cbrnn", "freeze_cbrnn", "train_microns", "fixed_points_gradreg",
+                     "timeseries"}
 
 
 # ----------------------------------------------------------------------------- environments
