@@ -427,10 +427,12 @@ def test_the_figures_draw_each_interval_and_mark_the_significant_contrasts():
     from matplotlib.collections import LineCollection
 
     from brainrnn.microns.figures import MicronsResults, draw_contrasts, draw_microns_measure
+    from brainrnn.stats import mean_ci
 
+    accuracies = {"W*D*C": [0.9, 0.95, 1.0], "W": [0.48, 0.5, 0.53]}
     runs = pd.DataFrame([{"mode": "corrected", "variant": variant, "task": "go_nogo", "seed": seed,
-                          "final_accuracy": value} for variant, value in (("W*D*C", 0.95), ("W", 0.5))
-                         for seed in range(3)])
+                          "final_accuracy": value} for variant, values in accuracies.items()
+                         for seed, value in enumerate(values)])
     summary = pd.DataFrame([{"mode": "corrected", "variant": "W*D*C", "task": "go_nogo", "final_accuracy_mean": 0.95,
                              "final_accuracy_ci_low": 0.9, "final_accuracy_ci_high": 0.99},
                             {"mode": "corrected", "variant": "W", "task": "go_nogo", "final_accuracy_mean": 0.5,
@@ -447,7 +449,10 @@ def test_the_figures_draw_each_interval_and_mark_the_significant_contrasts():
     spans = sorted(tuple(np.round(segment[:, 1], 6)) for collection in left.collections
                    if isinstance(collection, LineCollection) for segment in collection.get_segments()
                    if segment[0, 0] == segment[1, 0])
-    assert spans == [(0.48, 0.52), (0.9, 0.99)]
+    # one interval per variant: the expanded-bootstrap CI of its seeds (strip's seed: task index + position)
+    expected = sorted(tuple(np.round(mean_ci(np.array(values), seed=position), 6))
+                      for position, values in enumerate(accuracies.values()))
+    assert spans == expected and all(low < high for low, high in spans)
     draw_contrasts(right, microns, "accuracy")
     points = [line for line in right.lines if np.size(line.get_xdata()) == 1]
     assert [(float(line.get_xdata()[0]), line.get_fillstyle()) for line in points] == [(0.45, "full"), (0.0, "none")]

@@ -108,20 +108,14 @@ def draw_ours_vs_reported(axis: Axes, microns: MicronsResults, *, legend: bool =
 
 def draw_microns_measure(axis: Axes, microns: MicronsResults, column: str, label: str) -> None:
     """One per-run measure by variant in the primary mode, one column of points per task (marker = task),
-    with the mean (bar) and its 95% CI over seeds (vertical line)."""
+    with the mean (bar) and its expanded-bootstrap 95% CI over seeds (vertical line, drawn by ``strip``)."""
     colours, markers = palette(microns.variants), _task_markers(microns.tasks)
     width = 0.8 / len(microns.tasks)
-    summary = microns.summary[microns.summary["mode"] == microns.primary_mode].set_index(["variant", "task"])
     for index, task in enumerate(microns.tasks):
         runs = microns.runs[(microns.runs["task"] == task) & (microns.runs["mode"] == microns.primary_mode)]
         offset = -0.4 + width * (index + 0.5)
         strip(axis, {variant: runs.loc[runs["variant"] == variant, column] for variant in microns.variants}, colours,
               offset=offset, width=width * 0.9, marker=markers[task], seed=index)
-        for position, variant in enumerate(microns.variants):
-            if (variant, task) in summary.index:
-                row = summary.loc[(variant, task)]
-                axis.vlines(position + offset, row[f"{column}_ci_low"], row[f"{column}_ci_high"],
-                            color=colours[variant], lw=0.9, zorder=4)
     axis.set_xticks(range(len(microns.variants)), microns.variants, rotation=45, ha="right")
     axis.set_ylabel(label)
 
