@@ -31,8 +31,8 @@ from brainrnn.seeding import derive_seed
 from brainrnn.stats import BOOTSTRAP_RESAMPLES, CI_LEVEL, describe, holm, proportion_ci, two_sample_permutation_p
 
 MEASURES = ("final_accuracy", "train_accuracy_last", "modularity", "small_worldness", "small_worldness_degree",
-            "assortativity", "weight_entropy_bits", "n_fixed_points", "max_abs_eigenvalue", "init_spectral_radius",
-            "init_diagonal_share")
+            "assortativity", "weight_entropy_bits", "n_fixed_points", "n_slow_points", "max_abs_eigenvalue",
+            "attractor_abs_eigenvalue", "attractor_fraction", "init_spectral_radius", "init_diagonal_share")
 KEYS = ["mode", "field", "variant", "task"]
 APPLIED = ["lambda", "lambda_emd", "penalty_diagonal"]
 """Penalty settings a run applied: fixed per mode × field × variant (λ rescaled in matched mode)."""
