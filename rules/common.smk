@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from brainrnn import cbrnn, fmri, gradreg, microns
 from brainrnn.config import (
+    MICRONS_SHIPPED,
     known_region_names,
     load_study,
     settings_without,
@@ -270,7 +271,18 @@ def microns_field_folder(wildcards):
         return f"results/extracted/microns/{wildcards.field}/{archive['file']}/{archive['extract']}"
     if MICRONS["source"] == "download":
         return "results/downloads/microns"
+    if MICRONS["source"] == "shipped":
+        return str(MICRONS_SHIPPED)
     return MICRONS["folder"]
+
+
+def microns_checksums(wildcards):
+    """SHA-256 of each file of a shipped field, by file name (none for the other sources: downloads are
+    verified as they arrive, a local folder is the user's)."""
+    if MICRONS["source"] != "shipped" or wildcards.field == "synthetic":
+        return {}
+    rows = STUDY.microns_manifest[STUDY.microns_manifest["field"] == wildcards.field]
+    return dict(zip(rows["file"], rows["sha256"]))
 
 
 def microns_field_files(wildcards):
@@ -319,7 +331,7 @@ def family_targets(family):
         tables = expand("results/microns/{field}/quality.json", field=MICRONS["fields"])
         if not MICRONS_TRAINED:
             return tables
-        tables.append("results/summary/microns.tsv")
+        tables += ["results/summary/microns.tsv", "results/summary/microns_tests.tsv"]
     return tables + family_figures(family)
 
 
@@ -360,6 +372,7 @@ def family_inputs(family):
     return {
         "summary": rules.summarise_microns.output.summary,
         "runs": rules.summarise_microns.output.runs,
+        "tests": rules.summarise_microns.output.tests,
         "reported": "resources/microns/reported_accuracy.tsv",
     }
 

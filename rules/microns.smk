@@ -71,6 +71,8 @@ rule microns_field:
         runtime=10,
     params:
         folder=microns_field_folder,
+        checksums=microns_checksums,
+        manifest=MICRONS["manifest"],
         inf_md=MICRONS["inf_md"],
         synthetic=MICRONS["synthetic"],
         seed=lambda wildcards: derive_seed(config["seed"], "microns", wildcards.field),
@@ -127,7 +129,8 @@ rule train_microns:
         "../envs/torch.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 3000 * attempt,
+        # measured peak: ~0.5 GB + 0.14 GB per seed (312 neurons, one-choice, faithful mode's fixed set)
+        mem_mb=lambda wildcards, attempt: (1000 + 150 * len(MICRONS["seeds"])) * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
         gpu=DEVICE_GPUS,
     params:
@@ -148,6 +151,7 @@ rule summarise_microns:
     output:
         summary="results/summary/microns.tsv",
         runs="results/summary/microns_runs.tsv",
+        tests="results/summary/microns_tests.tsv",
     log:
         "logs/summarise_microns.log",
     localrule: True
@@ -157,5 +161,8 @@ rule summarise_microns:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        seed=derive_seed(config["seed"], "summarise_microns"),
+        n_permutations=config["summary"]["n_permutations"],
     script:
         "../workflow_scripts/summarise_microns.py"

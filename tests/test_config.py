@@ -115,6 +115,8 @@ def _schema_enum(*path):
     (("microns", "variants"), microns.VARIANTS + microns.CONTROLS),
     (("microns", "match_reference"), microns.VARIANTS + microns.CONTROLS),
     (("microns", "modes"), microns.MODES),
+    (("microns", "penalty_diagonal"), microns.PENALTY_DIAGONAL),
+    (("microns", "source"), microns.SOURCES),
     (("timescales", "method"), METHODS),
     (("gradients", "orientation", "method"), ORIENTATION_METHODS),
     (("fmri", "regions", "atlas"), (*atlases.ATLASES, None)),

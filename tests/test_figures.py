@@ -133,14 +133,25 @@ def write_synthetic_results(folder: Path) -> tuple[dict[str, object], dict[str, 
 
     runs = pd.DataFrame([{"mode": "corrected", "field": "synthetic", "variant": v, "task": t, "seed": seed,
                           "final_accuracy": rng.uniform(0.5, 0.95), "modularity": rng.uniform(0.2, 0.6),
-                          "small_worldness": rng.uniform(0.9, 6), "weight_entropy_bits": rng.uniform(-8, -6),
-                          "max_abs_eigenvalue": rng.uniform(0, 1)}
+                          "small_worldness": rng.uniform(0.9, 6), "small_worldness_degree": rng.uniform(0.9, 2),
+                          "weight_entropy_bits": rng.uniform(-8, -6), "max_abs_eigenvalue": rng.uniform(0, 1)}
                          for v in MICRONS_VARIANTS for t in TASKS for seed in (0, 1)])
-    microns_summary = runs.groupby(["mode", "field", "variant", "task"], as_index=False)["final_accuracy"].mean()
-    microns_summary = microns_summary.rename(columns={"final_accuracy": "final_accuracy_mean"})
+    measures = ["final_accuracy", "modularity", "small_worldness", "small_worldness_degree", "weight_entropy_bits",
+                "max_abs_eigenvalue"]
+    microns_summary = runs.groupby(["mode", "field", "variant", "task"], as_index=False)[measures].mean()
+    microns_summary = microns_summary.rename(columns={measure: f"{measure}_mean" for measure in measures})
+    for measure in measures:
+        microns_summary[f"{measure}_ci_low"] = microns_summary[f"{measure}_mean"] - 0.05
+        microns_summary[f"{measure}_ci_high"] = microns_summary[f"{measure}_mean"] + 0.05
     microns_summary["reported_accuracy"] = rng.uniform(0.5, 0.95, len(microns_summary))
     inputs["microns__summary"] = _tsv(microns_summary, folder / "microns.tsv")
     inputs["microns__runs"] = _tsv(runs, folder / "microns_runs.tsv")
+    inputs["microns__tests"] = _tsv(pd.DataFrame(
+        [{"family": family, "mode": "corrected", "field": "synthetic", "task": t, "measure": measure,
+          "variant": v, "baseline": "W", "difference": d, "difference_ci_low": d - 0.1, "difference_ci_high": d + 0.1,
+          "p": 0.01, "p_holm": 0.03, "significant": d > 0.2}
+         for family, measure in (("accuracy", "final_accuracy"), ("graph", "modularity")) for t in TASKS
+         for v in ("W*D*C", "W!D*C") for d in [rng.uniform(-0.1, 0.4)]]), folder / "microns_tests.tsv")
     inputs["microns__reported"] = _tsv(pd.DataFrame({"task": TASKS, **{v: [0.9, 0.6] for v in MICRONS_VARIANTS}}),
                                        folder / "reported.tsv")
 
@@ -186,8 +197,8 @@ def test_the_microns_accuracy_heat_map_is_vector_with_the_first_task_on_top(tmp_
     rows = [{"mode": mode, "variant": variant, "task": task, "final_accuracy_mean": 0.5 + 0.1 * index}
             for mode in ("faithful", "corrected") for index, variant in enumerate(MICRONS_VARIANTS) for task in TASKS]
     reported = pd.DataFrame({"task": TASKS, **{variant: [0.9, 0.6] for variant in MICRONS_VARIANTS}})
-    figure = accuracy_figure(MicronsResults(summary=pd.DataFrame(rows), runs=pd.DataFrame(), reported=reported,
-                                            variants=MICRONS_VARIANTS, tasks=TASKS))
+    figure = accuracy_figure(MicronsResults(summary=pd.DataFrame(rows), runs=pd.DataFrame(), tests=pd.DataFrame(),
+                                            reported=reported, variants=MICRONS_VARIANTS, tasks=TASKS))
     top_panel = figure.axes[0]
     assert top_panel.yaxis_inverted() and [label.get_text() for label in top_panel.get_yticklabels()] == TASKS
     assert sorted(text.get_text() for text in top_panel.texts) == sorted(["0.50", "0.60", "0.70"] * len(TASKS))
@@ -288,9 +299,11 @@ def test_microns_panels_show_one_mode_and_mark_every_mode_against_the_paper():
     runs = pd.DataFrame([{"mode": mode, "variant": "W*D*C", "task": "go_nogo", "seed": seed, "modularity": value}
                          for mode, value in modes.items() for seed in (0, 1)])
     summary = pd.DataFrame([{"mode": mode, "variant": "W*D*C", "task": "go_nogo", "final_accuracy_mean": value,
+                             "final_accuracy_ci_low": value - 0.1, "final_accuracy_ci_high": value + 0.05,
+                             "modularity_ci_low": value - 0.1, "modularity_ci_high": value + 0.1,
                              "reported_accuracy": 0.948} for mode, value in modes.items()])
-    microns = MicronsResults(summary=summary, runs=runs, reported=pd.DataFrame(), variants=["W*D*C"],
-                             tasks=["go_nogo"])
+    microns = MicronsResults(summary=summary, runs=runs, tests=pd.DataFrame(), reported=pd.DataFrame(),
+                             variants=["W*D*C"], tasks=["go_nogo"])
     assert microns.primary_mode == "corrected"
     apply_style()
     figure, (left, right) = plt.subplots(1, 2)

@@ -17,7 +17,6 @@ from brainrnn.microns.analysis import graph_measures, null_statistics, strongest
 from brainrnn.microns.train import train_variant
 from brainrnn.models import expm
 from brainrnn.models.regularisers import communicability
-from brainrnn.seeding import derive_seed
 from brainrnn.tasks.registry import make_task
 
 from conftest import ROOT, make_workdir, run_snakemake, section
@@ -91,8 +90,8 @@ def test_grid_factorisation_is_near_cubic():
 
 
 def test_zero_strength_neurons_do_not_blow_up_communicability():
-    weight = torch.tensor([[[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.5, 0.0]]])  # neuron 1 sends nothing
-    value = communicability(weight)
+    weight = torch.tensor([[[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.5, 0.0]]])  # rows presynaptic: 1 sends nothing
+    value = communicability(weight, orientation="pre_post", strength="out")
     assert torch.isfinite(value).all() and value.max() < 10  # the 1e-10 trick gives entries ~1e5
 
 
@@ -213,15 +212,21 @@ def test_bio_initialisation_statistics_and_the_permuted_control():
     assert np.allclose(orthogonal @ orthogonal.T, np.eye(60), atol=1e-8)
 
 
+def _penalty(name: str, field: mf.Field, mode: str, **settings) -> mv.Penalty:
+    """The penalty of a variant at the source's λ (0.3, λ_EMD 0.1) and the notebook's diagonal treatment."""
+    return mv.make_penalty(vocab.Variant.parse(name), field, mode, **{"strength": 0.3, "emd_strength": 0.1,
+                                                                     "diagonal": "as_source", **settings})
+
+
 def test_penalties_match_direct_computation_and_the_faithful_defects():
     field = mf.synthetic_field(40, seed=4)
     weight = torch.randn(1, 40, 40, dtype=torch.float32)
-    l1 = mv.make_penalty(vocab.Variant.parse("W"), field, "corrected", strength=0.3, emd_strength=0.1)
-    faithful_l1 = mv.make_penalty(vocab.Variant.parse("W"), field, "faithful", strength=0.3, emd_strength=0.1)
+    l1 = _penalty("W", field, "corrected")
+    faithful_l1 = _penalty("W", field, "faithful")
     direct = float(np.abs(weight[0].numpy()).sum())
     assert float(l1(weight)) == pytest.approx(0.3 * direct, rel=1e-5)
     assert float(faithful_l1(weight)) == pytest.approx(direct, rel=1e-5)  # the notebook ignores λ
-    spatial = mv.make_penalty(vocab.Variant.parse("WD*"), field, "corrected", strength=0.3, emd_strength=0.1)
+    spatial = _penalty("WD*", field, "corrected")
     soma = np.linalg.norm(field.positions_um[:, None] - field.positions_um[None], axis=-1)
     assert float(spatial(weight)) == pytest.approx(0.3 * float((np.abs(weight[0].numpy()) * soma / soma.max()).sum()),
                                                    rel=1e-4)
@@ -239,7 +244,7 @@ def test_faithful_zero_strength_creates_the_1e5_artifact_and_corrected_does_not(
 
 def test_communicability_gradient_matches_finite_differences():
     weight = (torch.rand(1, 6, 6, dtype=torch.float64) + 0.1).requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda w: communicability(w).sum(), (weight,), eps=1e-6, atol=1e-5)
+    assert torch.autograd.gradcheck(lambda w: mv.model_communicability(w).sum(), (weight,), eps=1e-6, atol=1e-5)
 
 
 def test_graph_measures_see_planted_modules_and_random_graphs_are_not_small_world():
@@ -247,9 +252,10 @@ def test_graph_measures_see_planted_modules_and_random_graphs_are_not_small_worl
     nulls = null_statistics(80, 0.1, n_nulls=10, seed=1)
     modular = np.kron(np.eye(4), np.ones((20, 20))) * (1 + rng.random((80, 80)))
     random = rng.random((80, 80))
-    assert graph_measures(modular, nulls)["modularity"] > 0.5
-    measures = graph_measures(random, nulls)
+    assert graph_measures(modular, nulls, seed=0, n_degree_nulls=2)["modularity"] > 0.5
+    measures = graph_measures(random, nulls, seed=0, n_degree_nulls=4)
     assert measures["modularity"] < 0.4 and measures["small_worldness"] == pytest.approx(1.0, abs=0.25)
+    assert measures["small_worldness_degree"] == pytest.approx(1.0, abs=0.25)
     graph = strongest(random)
     assert np.allclose(graph, graph.T) and (graph > 0).sum() == pytest.approx(0.1 * 80 * 79, rel=0.05)
 
@@ -260,7 +266,8 @@ def _field_534_or_skip() -> mf.Field:
     return mf.load_field(SHARED / "info", "5_3_4", ROOT / "resources" / "microns" / "INF.md")
 
 
-TINY = section("microns", training={"steps": 2, "batch_size": 16, "eval_every": 1, "eval_trials": 32})
+TINY = section("microns", n_degree_nulls=2,
+               training={"steps": 2, "batch_size": 16, "eval_every": 1, "eval_trials": 32, "train_trials": 48})
 
 
 @pytest.mark.parametrize("mode", vocab.MODES)
@@ -277,13 +284,14 @@ def test_every_variant_and_control_trains_on_every_task_of_field_5_3_4(mode):
             assert run.metrics[0]["member_seed"] != run.metrics[1]["member_seed"]
             for member, metrics in enumerate(run.metrics):
                 # started from the variant's initialisation and took two Adam steps of at most ~lr = 1e-3
-                rng = np.random.default_rng(derive_seed(metrics["member_seed"], "init", name))
+                rng = np.random.default_rng(mv.init_seed(metrics["member_seed"], name))
                 moved = np.abs(weights[member] - mv.initial_weights(vocab.Variant.parse(name), field, rng))
                 assert 0 < moved.max() < 3e-3, (name, task, moved.max())
                 assert metrics["variant"] == name and metrics["mode"] == mode and metrics["task"] == task
                 assert 0 <= metrics["final_accuracy"] <= 1 and 0 <= metrics["train_accuracy_last"] <= 1
                 assert metrics["lambda"] > 0 and np.isfinite(metrics["lambda_emd"])
-                for key in ("modularity", "clustering", "global_efficiency", "weight_entropy_bits"):
+                for key in ("modularity", "clustering", "global_efficiency", "weight_entropy_bits",
+                            "small_worldness_degree", "init_spectral_radius"):
                     assert np.isfinite(metrics[key]), (name, task, key)
 
 
@@ -305,14 +313,14 @@ def test_matched_penalties_equal_the_reference_at_the_matching_point():
     point = mv.matching_point(field, 11)
     for reference in ("W*D*C", "WD*"):
         wanted = float(mv.make_penalty(vocab.Variant.parse(reference), field, "corrected", strength=0.3,
-                                       emd_strength=0.1)(point))
+                                       emd_strength=0.1, diagonal="as_source")(point))
         for name in vocab.VARIANTS + vocab.CONTROLS:
             variant = vocab.Variant.parse(name)
             matched = mv.make_penalty(variant, field, "matched", strength=0.3, emd_strength=0.1,
-                                      reference=reference, match_seed=11)
+                                      diagonal="as_source", reference=reference, match_seed=11)
             assert float(matched(point)) == pytest.approx(wanted, rel=1e-5), (reference, name)
             corrected = mv.make_penalty(variant, field, "corrected", strength=0.3, emd_strength=0.1,
-                                        reference=reference, match_seed=11)
+                                        diagonal="as_source", reference=reference, match_seed=11)
             assert torch.equal(matched.distance, corrected.distance)  # the corrected choices
             # one factor for λ and λ_EMD; the reference's own penalty kind keeps λ
             assert matched.emd_strength / matched.strength == pytest.approx(0.1 / 0.3)
@@ -321,7 +329,7 @@ def test_matched_penalties_equal_the_reference_at_the_matching_point():
             assert (matched.strength == pytest.approx(0.3, rel=1e-6)) == same_kind, (reference, name)
     # the penalties differ by orders of magnitude before matching: the reason for this mode
     plain = {name: float(mv.make_penalty(vocab.Variant.parse(name), field, "corrected", strength=0.3,
-                                         emd_strength=0.1)(point)) for name in ("WD*", "WD*C")}
+                                         emd_strength=0.1, diagonal="as_source")(point)) for name in ("WD*", "WD*C")}
     assert plain["WD*"] > 10 * plain["WD*C"]
 
 
@@ -330,20 +338,20 @@ def test_matched_penalties_stay_matched_along_the_matching_direction():
     point = mv.matching_point(field, 3)
     for name in ("W", "WD", "WD*C", "WDC"):  # L1, distance and communicability penalties are 1-homogeneous
         matched = mv.make_penalty(vocab.Variant.parse(name), field, "matched", strength=0.3, emd_strength=0.1,
-                                  match_seed=3)
+                                  diagonal="as_source", match_seed=3)
         assert float(matched(2.5 * point)) == pytest.approx(2.5 * float(matched(point)), rel=1e-5), name
 
 
 def test_matched_mode_needs_a_positive_lambda_and_faithful_numbers_ignore_it():
     field = mf.synthetic_field(30, seed=8)
     with pytest.raises(InputError, match="microns.lambda"):
-        mv.make_penalty(vocab.Variant.parse("WD*"), field, "matched", strength=0.0, emd_strength=0.1)
+        _penalty("WD*", field, "matched", strength=0.0)
     with pytest.raises(InputError, match="unknown MICrONS mode"):
-        mv.make_penalty(vocab.Variant.parse("WD*"), field, "fair", strength=0.3, emd_strength=0.1)
+        _penalty("WD*", field, "fair")
     weight = torch.randn(1, 30, 30)
     for mode in ("faithful", "corrected"):
-        a = mv.make_penalty(vocab.Variant.parse("WD*C"), field, mode, strength=0.3, emd_strength=0.1, reference="W")
-        b = mv.make_penalty(vocab.Variant.parse("WD*C"), field, mode, strength=0.3, emd_strength=0.1)
+        a = _penalty("WD*C", field, mode, reference="W")
+        b = _penalty("WD*C", field, mode)
         assert float(a(weight)) == float(b(weight)) and a.strength == 0.3
 
 
@@ -370,7 +378,7 @@ def test_taylor_matrix_exp_members_are_independent():
 
 
 def _torch_communicability(weight: torch.Tensor) -> torch.Tensor:
-    """The definition with torch's own matrix exponential, as a reference."""
+    """The definition with torch's own matrix exponential, as a reference (rows presynaptic, out-strengths)."""
     strength = weight.abs().sum(dim=-1)
     scale = torch.where(strength > 0, strength.clamp(min=1e-12).rsqrt(), torch.zeros_like(strength))
     value = torch.linalg.matrix_exp(scale.unsqueeze(-1) * weight.abs() * scale.unsqueeze(-2))
@@ -380,15 +388,19 @@ def _torch_communicability(weight: torch.Tensor) -> torch.Tensor:
 def test_fast_communicability_agrees_with_the_reference_and_its_gradient_is_exact():
     weight = torch.randn(2, 30, 30, dtype=torch.float64)
     weight[:, 4] = 0.0  # a neuron that sends nothing
-    assert torch.allclose(communicability(weight), _torch_communicability(weight), rtol=1e-10, atol=1e-12)
+
+    def fast(matrix: torch.Tensor) -> torch.Tensor:
+        return communicability(matrix, orientation="pre_post", strength="out")
+
+    assert torch.allclose(fast(weight), _torch_communicability(weight), rtol=1e-10, atol=1e-12)
     small = (torch.rand(1, 6, 6, dtype=torch.float64) + 0.1).requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda w: communicability(w).sum(), (small,), eps=1e-6, atol=1e-5)
+    assert torch.autograd.gradcheck(lambda w: fast(w).sum(), (small,), eps=1e-6, atol=1e-5)
     single = weight.float().requires_grad_(True)
     double = weight.clone().requires_grad_(True)
     direction = torch.randn(2, 30, 30, dtype=torch.float64)
-    (fast,) = torch.autograd.grad((communicability(single) * direction.float()).sum(), single)
+    (approximate,) = torch.autograd.grad((fast(single) * direction.float()).sum(), single)
     (exact,) = torch.autograd.grad((_torch_communicability(double) * direction).sum(), double)
-    assert float((fast.double() - exact).norm() / exact.norm()) < 1e-5
+    assert float((approximate.double() - exact).norm() / exact.norm()) < 1e-5
 
 
 def test_weight_entropy_on_a_grid_matches_the_exact_kde():

@@ -30,7 +30,7 @@ SMALL_MODELS = {
     "summary": {"n_permutations": 200},
     "cbrnn": {"curriculum": {"epochs": 6, "train_steps": 10, "test_steps": 2}, "ablation_trials": 64,
               "dimensionality_trials": 64, "analysis_levels": [2, 3]},
-    "microns": {"variants": ["W*D*C", "W"], "tasks": ["go_nogo"], "n_nulls": 5,
+    "microns": {"variants": ["W*D*C", "W"], "tasks": ["go_nogo"], "seeds": [0, 1], "n_nulls": 5, "n_degree_nulls": 2,
                 "synthetic": {"n_neurons": 60},
                 "training": {"steps": 20, "eval_every": 10, "eval_trials": 128, "batch_size": 64}},
 }
@@ -469,13 +469,23 @@ def test_the_report_renders_every_figure_its_caption_and_the_config_in_chromium(
 
 
 def test_microns_stage_outputs(demo_run):
-    summary = pd.read_csv(demo_run / "results/summary/microns.tsv", sep="\t")
+    """The demo trains on the shipped field 6_6_2 and reports intervals and the declared test."""
+    quality = json.loads((demo_run / "results/microns/6_6_2/quality.json").read_text())
+    assert quality["n_neurons"] == 312 and quality["grid"] == [12, 13, 2]
+    summary = pd.read_csv(demo_run / "results/summary/microns.tsv", sep="\t", dtype={"field": str})
     assert set(summary["variant"]) == {"W*D*C", "W"} and set(summary["mode"]) == {"corrected"}
-    assert summary["final_accuracy_mean"].between(0, 1).all() and summary["modularity_mean"].notna().all()
+    assert set(summary["field"]) == {"6_6_2"} and (summary["n_seeds"] == 2).all()
+    assert (summary["final_accuracy_ci_low"] <= summary["final_accuracy_mean"]).all()
+    assert (summary["final_accuracy_mean"] <= summary["final_accuracy_ci_high"]).all()
+    assert summary["modularity_mean"].notna().all() and summary["above_chance_ci_high"].notna().all()
     assert summary.loc[summary["variant"] == "W*D*C", "reported_accuracy"].iloc[0] == 0.948
     runs = pd.read_csv(demo_run / "results/summary/microns_runs.tsv", sep="\t")
-    assert len(runs) == 2 and runs["n_fixed_points"].notna().all()
-    for name in ["microns_accuracy", "microns_graph"]:
+    assert len(runs) == 4 and runs["n_fixed_points"].notna().all() and runs["small_worldness_degree"].notna().all()
+    tests = pd.read_csv(demo_run / "results/summary/microns_tests.tsv", sep="\t")
+    accuracy = tests[tests["family"] == "accuracy"]
+    assert list(zip(accuracy["variant"], accuracy["baseline"], strict=True)) == [("W*D*C", "W")]
+    assert tests["p_holm"].notna().all() and (tests["p_holm"] >= tests["p"]).all()
+    for name in ["microns_accuracy", "microns_graph", "microns_contrasts"]:
         assert (demo_run / f"results/figures/{name}.pdf").stat().st_size > 5000
 
 

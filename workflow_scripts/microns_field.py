@@ -2,7 +2,7 @@
 import logging
 
 from brainrnn.io import write_json
-from brainrnn.microns.field import load_field, synthetic_field
+from brainrnn.microns.field import load_field, synthetic_field, verify_checksums
 from brainrnn.workflow import run_rule
 
 
@@ -12,6 +12,7 @@ def main(smk):
         settings = smk.params.synthetic
         field = synthetic_field(settings["n_neurons"], seed=smk.params.seed, length_um=settings["length_um"])
     else:
+        verify_checksums(smk.params.folder, name, smk.params.checksums, manifest=smk.params.manifest)
         field = load_field(smk.params.folder, name, smk.params.inf_md)
     quality = field.quality()
     logging.getLogger(__name__).info("field %s: %s", name, quality)

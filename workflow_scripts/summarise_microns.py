@@ -1,4 +1,4 @@
-"""Rule summarise_microns: accuracy and graph measures per mode x field x variant x task, beside the authors'."""
+"""Rule summarise_microns: per-condition measures with intervals beside the authors', and the declared tests."""
 import pandas as pd
 
 from brainrnn.io import read_json, write_table
@@ -13,9 +13,11 @@ def main(smk):
     points = pd.concat([pd.read_csv(path, sep="\t", dtype={"field": str}) for path in smk.input.fixed_points],
                        ignore_index=True)
     reported = pd.read_csv(smk.input.reported, sep="\t", comment="#")
-    runs, summary = summarise(pd.DataFrame(records), points, reported)
+    runs, summary, tests = summarise(pd.DataFrame(records), points, reported, seed=smk.params.seed,
+                                     n_permutations=smk.params.n_permutations)
     write_table(runs, smk.output.runs)
     write_table(summary, smk.output.summary)
+    write_table(tests, smk.output.tests)
 
 
 run_rule(snakemake, main)

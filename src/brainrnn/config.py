@@ -149,7 +149,8 @@ class Study:
     """A validated configuration with its subjects sheet, checked against the data it names.
 
     ``manifest`` is the fMRI download manifest (source ``download``), ``microns_manifest`` the
-    MICrONS one (source ``download``); ``reference_subjects`` define the reference gradients.
+    MICrONS one (sources ``download`` and ``shipped``: URLs and SHA-256 sums of the field files);
+    ``reference_subjects`` define the reference gradients.
     """
 
     config: dict[str, Any]
@@ -173,8 +174,11 @@ def load_study(config: dict[str, Any], schema_dir: str | Path, configfiles: Sequ
     manifest = check_sources(config, subjects)
     microns = config["microns"]
     microns_manifest = None
-    if microns["enabled"] and microns["source"] == "download":
+    if microns["enabled"] and microns["source"] in ("download", "shipped"):
         microns_manifest = read_manifest(microns["manifest"], ("field", "file", "url", "sha256"), ("field", "file"))
+    if microns["enabled"] and microns["source"] == "shipped":
+        assert microns_manifest is not None, "read just above"
+        check_shipped_fields(microns["fields"], microns_manifest, microns["manifest"])
     check_cbrnn_core(config, subjects)
     check_orientation(config, subjects, manifest)
     check_cbrnn_levels(config, source)
@@ -266,6 +270,28 @@ def check_orientation(config: dict[str, Any], subjects: pd.DataFrame, manifest: 
     problem = orientation_problem(names, options, atlases.template_map(table, names, orientation["template"]))
     if problem is not None:
         raise problem
+
+
+MICRONS_SHIPPED = Path("resources/microns")
+"""The folder of the MICrONS fields shipped with the workflow (``<field>/``, licence and attribution beside)."""
+
+
+def check_shipped_fields(fields: Sequence[str], manifest: pd.DataFrame, manifest_path: str) -> None:
+    """Every field asked of the shipped source must be shipped, with a checksum for each of its files."""
+    for field in fields:
+        if field == "synthetic":
+            continue
+        folder = MICRONS_SHIPPED / field
+        listed = manifest[manifest["field"] == field]
+        if not folder.is_dir() or listed.empty:
+            shipped = sorted(path.name for path in MICRONS_SHIPPED.iterdir() if path.is_dir())
+            raise InputError(f"field {field} is not shipped (shipped: {', '.join(shipped) or 'none'}).",
+                             file=folder, field="microns.fields",
+                             fix="choose a shipped field, or set microns.source to download or folder.")
+        missing = [name for name in listed["file"] if not (folder / name).is_file()]
+        if missing:
+            raise InputError(f"shipped field {field} lacks {', '.join(missing)}.", file=folder,
+                             field="microns.fields", fix=f"restore the files listed for it in {manifest_path}.")
 
 
 def reference_subjects(config: dict[str, Any], subjects: pd.DataFrame, source: str) -> list[str]:

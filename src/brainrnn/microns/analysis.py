@@ -2,8 +2,14 @@
 
 As in the source, the network is the strongest 10% of |W| made undirected (max of |W| and |W|ᵀ).
 Small-worldness σ = (C / C_null) / (L / L_null) with binary clustering C and characteristic path
-length L = 1 / global efficiency; the nulls are Erdős–Rényi graphs of the same size and density,
-computed once per (size, density) and cached.
+length L = 1 / global efficiency, against two kinds of null (both reported):
+
+* Erdős–Rényi graphs of the same size and density (the notebook's kind), computed once per
+  (size, density) and cached: ``small_worldness``;
+* degree-preserving rewirings of the network's own graph (Maslov & Sneppen 2002, bctpy's
+  ``randmio_und``, each edge rewired about ``REWIRING_PER_EDGE`` times), drawn per network:
+  ``small_worldness_degree``. A graph whose clustering only reflects its degree sequence (hubs,
+  a heavy-tailed degree distribution) is small-world against Erdős–Rényi nulls but not against these.
 
 The weight entropy is the resubstitution estimate −mean log₂ p̂(|w|) over the non-zero weights,
 p̂ a Gaussian KDE with Scott's bandwidth h (scipy's ``gaussian_kde``). Summing the kernel exactly
@@ -20,10 +26,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal, stats
 
+from brainrnn.seeding import derive_seed
+
 TOP_FRACTION = 0.10
 KDE_POINTS_PER_BANDWIDTH = 400
 KDE_REACH_BANDWIDTHS = 10
 KDE_MAX_GRID = 1 << 22
+REWIRING_PER_EDGE = 10
 
 
 def strongest(weight: np.ndarray, fraction: float = TOP_FRACTION) -> np.ndarray:
@@ -51,6 +60,29 @@ def null_statistics(n_nodes: int, density: float, *, n_nulls: int = 20, seed: in
         efficiency.append(float(bct.efficiency_bin(graph)))
     return {"n_nodes": n_nodes, "density": density, "clustering": float(np.mean(clustering)),
             "efficiency": float(np.mean(efficiency)), "n_nulls": n_nulls}
+
+
+def degree_preserving_nulls(binary: np.ndarray, n_nulls: int, *, seed: int) -> list[np.ndarray]:
+    """``n_nulls`` Maslov–Sneppen rewirings of an undirected binary graph: every node keeps its degree."""
+    import bct
+
+    rng = np.random.default_rng(seed)
+    return [bct.randmio_und(binary, REWIRING_PER_EDGE, seed=int(rng.integers(2**32)))[0] for _ in range(n_nulls)]
+
+
+def binary_statistics(graphs: list[np.ndarray]) -> dict[str, float]:
+    """Mean binary clustering and global efficiency over ``graphs``."""
+    import bct
+
+    return {"clustering": float(np.mean([np.mean(bct.clustering_coef_bu(graph)) for graph in graphs])),
+            "efficiency": float(np.mean([bct.efficiency_bin(graph) for graph in graphs]))}
+
+
+def small_worldness(clustering: float, efficiency: float, null: dict[str, float]) -> float:
+    """σ = (C / C_null) / (L / L_null) = (C / C_null) × (E / E_null), with L = 1 / E; NaN for a degenerate null."""
+    if not (null["clustering"] > 0 and null["efficiency"] > 0):
+        return float("nan")
+    return (clustering / null["clustering"]) * (efficiency / null["efficiency"])
 
 
 def weight_entropy(weight: np.ndarray) -> float:
@@ -81,17 +113,19 @@ def kde_at_samples(values: np.ndarray) -> np.ndarray:
     return (1.0 - fraction) * density[index] + fraction * density[index + 1]
 
 
-def graph_measures(weight: np.ndarray, nulls: dict[str, float], *, seed: int = 0) -> dict[str, float]:
-    """Modularity (Louvain), small-worldness against the nulls, assortativity and weight entropy."""
+def graph_measures(weight: np.ndarray, nulls: dict[str, float], *, seed: int, n_degree_nulls: int) -> dict[str, float]:
+    """Modularity (Louvain), small-worldness against Erdős–Rényi ``nulls`` and against ``n_degree_nulls``
+    degree-preserving rewirings of the network's own graph, assortativity and weight entropy."""
     import bct
 
     graph = strongest(weight)
     binary = (graph > 0).astype(float)
     _, modularity = bct.community_louvain(graph, seed=seed)
-    clustering = float(np.mean(bct.clustering_coef_bu(binary)))
-    efficiency = float(bct.efficiency_bin(binary))
-    small_world = (clustering / nulls["clustering"]) * (efficiency / nulls["efficiency"]) \
-        if nulls["clustering"] > 0 and nulls["efficiency"] > 0 else float("nan")
-    return {"modularity": float(modularity), "clustering": clustering, "global_efficiency": efficiency,
-            "small_worldness": float(small_world), "assortativity": float(bct.assortativity_wei(graph, flag=0)),
+    observed = binary_statistics([binary])
+    rewired = binary_statistics(degree_preserving_nulls(binary, n_degree_nulls, seed=derive_seed(seed, "rewire")))
+    return {"modularity": float(modularity), "clustering": observed["clustering"],
+            "global_efficiency": observed["efficiency"],
+            "small_worldness": small_worldness(observed["clustering"], observed["efficiency"], nulls),
+            "small_worldness_degree": small_worldness(observed["clustering"], observed["efficiency"], rewired),
+            "assortativity": float(bct.assortativity_wei(graph, flag=0)),
             "weight_entropy_bits": weight_entropy(weight)}

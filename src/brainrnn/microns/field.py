@@ -17,7 +17,9 @@ about 1e5 that dominate the communicability).
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +105,17 @@ def parse_grid(inf_md: str | Path, field: str) -> tuple[int, int, int]:
             return sizes[0], sizes[1], sizes[2]
     raise InputError(f"field {field} is not listed.", file=inf_md, field="microns.fields",
                      fix="choose a field listed in INF.md (session_scan_field).")
+
+
+def verify_checksums(folder: str | Path, field: str, checksums: Mapping[str, str], *, manifest: str) -> None:
+    """Refuse a field whose files differ from their manifest SHA-256 (a shipped field edited or damaged)."""
+    for name, expected in checksums.items():
+        path = Path(folder) / field / name
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != expected.lower():
+            raise InputError(f"checksum mismatch: expected {expected.lower()}, got {digest}.", file=path,
+                             field="microns.source", fix=f"restore the file as listed in {manifest} "
+                             "(git checkout resources/microns), or use microns.source: download.")
 
 
 def load_field(folder: str | Path, field: str, inf_md: str | Path) -> Field:
