@@ -7,7 +7,9 @@ alone, within float tolerance.
 
 What differs between experiments is a :class:`Schedule`: which task each member trains on
 (a fixed task, or a curriculum level per member), how and when it is evaluated, which members or
-parameter groups must not move, what the history records and when training ends. The trainer
+parameter groups must not move, what the history records and when training ends. A schedule whose
+data depend on the model (closed loop: the network's own choices feed its next inputs) supplies
+each step's loss itself (:meth:`Schedule.step_loss`); the trainer then only applies it. The trainer
 owns the rest: the optimiser, the step (:func:`train_step`), clipping, and a checkpoint written
 atomically every ``checkpoint_every`` steps; rerunning after a crash, even ``kill -9``, resumes
 from it and ends with the same weights as an uninterrupted run.
@@ -96,6 +98,12 @@ class Schedule(ABC):
     def finished(self) -> bool:
         """True once no member needs more training (checked before every step)."""
         return False
+
+    def step_loss(self, model: LeakyRNN) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """This step's loss per member (with its graph) and a score per member, for schedules whose data
+        depend on the model (closed loop: the network's own choices make its next inputs). None, the
+        default: the trainer runs the model over :meth:`sample` and scores it with the task."""
+        return None
 
     @abstractmethod
     def state_dict(self) -> dict[str, Any]:
@@ -209,7 +217,16 @@ def train_step(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: lis
     training accuracy and penalty of this step.
     """
     outputs, _ = model(batch.inputs, noise=noise, running=batch.running)
-    task_loss = task.loss(outputs, batch)
+    loss, regulariser = apply_loss(model, optimiser, trainable, task.loss(outputs, batch), penalty=penalty,
+                                   clip_grad_norm=clip_grad_norm, closed=closed)
+    return loss, task.accuracy(outputs.detach(), batch), regulariser
+
+
+def apply_loss(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: list[torch.nn.Parameter],
+               task_loss: torch.Tensor, *, penalty: Penalty | None = None, clip_grad_norm: float | None = None,
+               closed: Sequence[ClosedGroup] = ()) -> tuple[torch.Tensor, torch.Tensor]:
+    """Update every member from its loss (+ penalty): backward, per-member clipping, step; members masked
+    out in ``closed`` keep those parameters. Returns the per-member total loss and penalty."""
     regulariser = penalty(model) if penalty is not None else torch.zeros(model.members)
     optimiser.zero_grad(set_to_none=False)
     (task_loss + regulariser).sum().backward()
@@ -221,7 +238,7 @@ def train_step(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: lis
         with torch.no_grad():
             for parameter, before, keep in saved:
                 parameter.copy_(torch.where(keep.view(-1, *([1] * (parameter.dim() - 1))), parameter, before))
-    return (task_loss + regulariser).detach(), task.accuracy(outputs.detach(), batch), regulariser.detach()
+    return (task_loss + regulariser).detach(), regulariser.detach()
 
 
 @dataclass
@@ -241,15 +258,22 @@ def train_ensemble(model: LeakyRNN, schedule: Schedule, options: TrainingOptions
         step, running = _load_checkpoint(checkpoint, model, optimiser, schedule, config_hash)
         LOG.info("resumed from %s at step %d", checkpoint, step)
     while step < options.steps and not schedule.finished():
-        batch, task = schedule.sample()
-        noise = None
-        if options.recurrent_noise is not None:
-            noise = options.recurrent_noise * torch.stack(
-                [torch.randn(batch.n_steps, batch.inputs.shape[2], model.shape.n_hidden, generator=generator)
-                 for generator in schedule.generators], dim=1)
-        loss, accuracy, regulariser = train_step(model, optimiser, trainable, batch, task, noise=noise,
-                                                 penalty=penalty, clip_grad_norm=options.clip_grad_norm,
-                                                 closed=schedule.closed(model, trainable))
+        supplied = schedule.step_loss(model)
+        if supplied is None:
+            batch, task = schedule.sample()
+            noise = None
+            if options.recurrent_noise is not None:
+                noise = options.recurrent_noise * torch.stack(
+                    [torch.randn(batch.n_steps, batch.inputs.shape[2], model.shape.n_hidden, generator=generator)
+                     for generator in schedule.generators], dim=1)
+            loss, accuracy, regulariser = train_step(model, optimiser, trainable, batch, task, noise=noise,
+                                                     penalty=penalty, clip_grad_norm=options.clip_grad_norm,
+                                                     closed=schedule.closed(model, trainable))
+        else:
+            task_loss, accuracy = supplied
+            loss, regulariser = apply_loss(model, optimiser, trainable, task_loss, penalty=penalty,
+                                           clip_grad_norm=options.clip_grad_norm,
+                                           closed=schedule.closed(model, trainable))
         running += torch.stack([loss, accuracy])
         step += 1
         if step % options.eval_every == 0 or step == options.steps:
