@@ -33,6 +33,12 @@ SMALL_MODELS = {
     "microns": {"variants": ["W*D*C", "W"], "tasks": ["go_nogo"], "n_nulls": 5,
                 "synthetic": {"n_neurons": 60},
                 "training": {"steps": 20, "eval_every": 10, "eval_trials": 128, "batch_size": 64}},
+    "lowrank": {"seeds": [0, 1], "tasks": ["reversal", "two_stage"], "fixed_point_seeds": [0],
+                "task_settings": {"reversal": {"trials": 30}, "two_stage": {"trials": 30}},
+                "choices": {"sessions": 12}, "cognitive": {"starts": 1}, "gru": {"units": [1]},
+                "fit": {"max_epochs": 6, "patience": 3},
+                "act": {"epochs": 2, "steps_per_epoch": 3, "sessions": 4, "eval_sessions": 4},
+                "analysis": {"test_sessions": 8}},
 }
 
 
@@ -320,9 +326,9 @@ def test_the_report_holds_every_figure_and_renders_its_captions(demo_run):
         assert f"{name}.png" in html
 
 
-FAMILY_FIGURES = ["family_fmri", "family_gradreg", "family_cbrnn", "family_microns", "overview"]
+FAMILY_FIGURES = ["family_fmri", "family_gradreg", "family_cbrnn", "family_microns", "family_lowrank", "overview"]
 FAMILY_RULES = ["figure_family_fmri", "figure_family_gradreg", "figure_family_cbrnn", "figure_family_microns",
-                "figure_overview", "report_config"]
+                "figure_family_lowrank", "figure_overview", "report_config"]
 
 
 def test_family_figures_are_vector_with_embedded_fonts_and_byte_identical_on_rerun(demo_run):
@@ -397,3 +403,40 @@ def test_growing_the_study_trains_only_the_new_models(demo_run):
             assert wildcards["variant"] == "l1", wildcards
         elif rule == "train_microns":
             assert wildcards["variant"] == slug("WD*") or wildcards["task"] == "perceptual_dm", wildcards
+
+
+def test_lowrank_stage_outputs(demo_run):
+    from brainrnn.persistence import load_member
+
+    summary = pd.read_csv(demo_run / "results/summary/lowrank.tsv", sep="\t")
+    networks = summary[summary["kind"] == "network"]
+    assert set(zip(networks["mode"], networks["task"], networks["configuration"], strict=True)) == {
+        (mode, task, configuration) for mode in ("fit", "act") for task in ("reversal", "two_stage")
+        for configuration in ("premature", "mature", "gru-1")}
+    assert (networks["n_seeds"] == 2).all()
+    fitted = summary[(summary["mode"] == "fit") & (summary["kind"] != "network")]
+    assert {"bayesian", "hybrid", "model_based", "q_learning"} <= set(fitted["configuration"])
+    assert (fitted["nll"] < fitted["nll_chance"]).all()  # fitted cognitive models and the agents beat chance
+    for column in ("nll", "nll_ci_low", "nll_ci_high", "nll_ceiling", "effective_rank_plain", "effective_rank_squared"):
+        assert column in summary.columns
+    developmental = networks[networks["configuration"].isin(["premature", "mature"])]
+    assert (developmental["effective_rank_plain"] >= developmental["effective_rank_squared"]).all()
+    predictions = pd.read_csv(demo_run / "results/summary/lowrank_predictions.tsv", sep="\t")
+    assert set(predictions["verdict"]) <= {"confirmed", "not confirmed", "not tested"}
+    assert {"effective_rank_plain", "decay_gamma", "heterogeneity", "mb_index"} <= set(predictions["measure"])
+    model, meta = load_member(demo_run / "results/rnn/lowrank/act/reversal/premature/seed-0/model.pt")
+    assert meta["family"] == "lowrank" and meta["task"] == "reversal" and model.shape.rank == 9
+    assert (demo_run / "results/rnn/lowrank/act/reversal/premature/seed-0/fixed_points.tsv").exists()
+    assert not (demo_run / "results/rnn/lowrank/act/reversal/premature/seed-1/fixed_points.tsv").exists()
+    gru = torch.load(demo_run / "results/rnn/lowrank/fit/two_stage/gru-1/seed-1/network.pt", weights_only=True)
+    assert gru["shape"]["n_hidden"] == 1 and gru["meta"]["configuration"] == "gru-1"
+    bridge = pd.read_csv(demo_run / "results/summary/lowrank_bridge.tsv", sep="\t", dtype={"subject": str})
+    assert len(bridge) == DEMO_SUBJECTS and (bridge["effective_rank_plain"] > bridge["effective_rank_squared"]).all()
+    for name in lowrank_figure_names():
+        assert (demo_run / f"results/figures/{name}.pdf").stat().st_size > 5000
+
+
+def lowrank_figure_names():
+    from brainrnn.lowrank import FIGURES
+
+    return [f"lowrank_{stem}" for stem in FIGURES] + ["family_lowrank"]
