@@ -1,8 +1,9 @@
 """Cost of the low-rank family's training jobs: seconds per epoch of each job kind at a config's sizes.
 
 Times a few epochs of every job kind (fit and act; premature, mature and the tiny GRUs of every size)
-on one CPU thread and prints, per kind, the seconds per epoch and the CPU-minutes of a full job at the
-configured epoch budget (fit jobs stop early, so theirs is an upper bound). Run it from the repository:
+on one CPU thread and prints, per kind, the CPU seconds per epoch (process time, so other processes on
+a shared machine do not inflate it) and the CPU-minutes of a full job at the configured epoch budget
+(fit jobs stop early, so theirs is an upper bound). Run it from the repository:
 
     .venv/bin/python benchmarks/lowrank_cost.py                                   # the demo (config/config.yaml)
     .venv/bin/python benchmarks/lowrank_cost.py config/lowrank_study.yaml         # the study, layered over it
@@ -43,17 +44,17 @@ def settings(overlays: list[str]) -> dict:
 
 
 def timed(section: dict, mode: str, task: str, configuration: str, data: list | None) -> float:
-    """Seconds per epoch of one job kind (after a one-epoch warm-up run)."""
+    """CPU seconds per epoch of one job kind (set-up and the final measurement included, spread over the epochs)."""
     short = copy.deepcopy(section)
     short["fit"]["patience"] = short["fit"]["max_epochs"] = TIMED_EPOCHS
     short["act"]["epochs"] = TIMED_EPOCHS
     short["analysis"]["test_sessions"] = 1
-    start = time.perf_counter()
+    start = time.process_time()
     if configuration == "gru":
         train_grus(mode, task, short, list(section["seeds"]), 1, data)
     else:
         train_developmental(mode, task, configuration, short, list(section["seeds"]), 1, data)
-    return (time.perf_counter() - start) / TIMED_EPOCHS
+    return (time.process_time() - start) / TIMED_EPOCHS
 
 
 def main() -> None:

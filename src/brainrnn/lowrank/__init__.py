@@ -36,8 +36,10 @@ COGNITIVE_MODELS = {"reversal": ("q_learning", "bayesian"), "two_stage": ("q_lea
                     "bandit": ("q_learning",)}
 """The cognitive models that apply to each task (fitted by maximum likelihood on the same folds)."""
 SPLITS = ("train", "validation", "test")
+STAY_CONDITIONS = ("common_rewarded", "rare_rewarded", "common_unrewarded", "rare_unrewarded")
+"""Two-stage conditions of the previous trial: transition (common / rare) × outcome (rewarded / not)."""
 __all__ = ["AGENTS", "COGNITIVE_MODELS", "CONFIGURATIONS", "DEVELOPMENTAL", "FIGURES", "MODES", "RANK_DEFINITIONS",
-           "SPLITS", "TASKS", "TITLE"]
+           "SPLITS", "STAY_CONDITIONS", "TASKS", "TITLE"]
 
 
 def gru_name(units: int) -> str:

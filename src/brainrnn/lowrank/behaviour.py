@@ -21,7 +21,8 @@ import math
 import numpy as np
 from scipy import optimize
 
-STAY_CONDITIONS = ("common_rewarded", "rare_rewarded", "common_unrewarded", "rare_unrewarded")
+from brainrnn.lowrank import STAY_CONDITIONS
+
 RIDGE = 1e-3
 """Ridge on the logistic-regression coefficients: keeps them finite when a player always stays."""
 

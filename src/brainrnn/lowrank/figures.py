@@ -17,8 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.typing import FillStyleType
 
-from brainrnn.lowrank import DEVELOPMENTAL
-from brainrnn.lowrank.behaviour import STAY_CONDITIONS
+from brainrnn.lowrank import DEVELOPMENTAL, STAY_CONDITIONS
 from brainrnn.plotting import (
     DOUBLE_COLUMN_IN,
     NEUTRAL,
