@@ -1,5 +1,6 @@
 # Shared set-up: the validated study (config, subjects sheet, data checks, all in the library),
 # the vocabularies the rules build wildcards and targets from, and the input functions.
+import copy
 import sys
 from pathlib import Path
 
@@ -88,16 +89,22 @@ MICRONS_TRAINING_SETTINGS = settings_without(
     "n_nulls",
     "synthetic",
 )
-LOWRANK_SELECTORS = (
-    "enabled",
-    "seeds",
-    "tasks",
-    "modes",
-    "configurations",
-    "fixed_point_seeds",
-    "cognitive",
-    "bridge",
-)
+LOWRANK_READS = {
+    "simulate": ("task_settings", "choices", "agent_parameters", "analysis"),
+    "cognitive": ("task_settings",),
+    "train": (
+        "task_settings",
+        "network",
+        "developmental",
+        "regularisation",
+        "optimiser",
+        "fit",
+        "act",
+        "analysis",
+    ),
+    "gru": ("task_settings", "gru", "optimiser", "fit", "act", "analysis"),
+}
+"""The lowrank keys each kind of job reads (its params): changing another key reruns none of its jobs."""
 MICRONS_VARIANT_OF_SLUG = {
     microns.slug(name): name for name in microns.VARIANTS + microns.CONTROLS
 }
@@ -246,14 +253,15 @@ def microns_field_files(wildcards):
     ]
 
 
-def lowrank_settings(task):
-    """The lowrank section as one task's jobs see it: only that task's settings and data source, and without
-    the keys that only select what runs, so adding a task, mode or seed reruns no trained model.
+def lowrank_settings(task, reads):
+    """The lowrank keys a kind of job reads (LOWRANK_READS), with only this task's settings and data source:
+    adding a task, mode or configuration, or changing what other jobs read, reruns no trained model.
     """
-    settings = settings_without(LOWRANK, *LOWRANK_SELECTORS)
+    settings = {key: copy.deepcopy(LOWRANK[key]) for key in LOWRANK_READS[reads]}
     settings["task_settings"] = {task: settings["task_settings"][task]}
-    settings["choices"]["agents"] = {task: settings["choices"]["agents"][task]}
-    settings["choices"]["tables"] = {task: settings["choices"]["tables"][task]}
+    if "choices" in settings:
+        for key in ("agents", "tables"):
+            settings["choices"][key] = {task: settings["choices"][key][task]}
     return settings
 
 

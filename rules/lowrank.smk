@@ -26,7 +26,7 @@ rule simulate_lowrank:
     params:
         seeds=LOWRANK["seeds"],
         base_seed=config["seed"],
-        settings=lambda wildcards: lowrank_settings(wildcards.task),
+        settings=lambda wildcards: lowrank_settings(wildcards.task, "simulate"),
     script:
         "../workflow_scripts/simulate_lowrank.py"
 
@@ -52,7 +52,7 @@ rule fit_cognitive_lowrank:
     params:
         seeds=LOWRANK["seeds"],
         base_seed=config["seed"],
-        settings=lambda wildcards: lowrank_settings(wildcards.task),
+        settings=lambda wildcards: lowrank_settings(wildcards.task, "cognitive"),
         starts=LOWRANK["cognitive"]["starts"],
     script:
         "../workflow_scripts/fit_cognitive_lowrank.py"
@@ -91,7 +91,7 @@ rule train_lowrank:
     params:
         seeds=LOWRANK["seeds"],
         base_seed=config["seed"],
-        settings=lambda wildcards: lowrank_settings(wildcards.task),
+        settings=lambda wildcards: lowrank_settings(wildcards.task, "train"),
         checkpoint_dir="results/checkpoints/lowrank/{mode}/{task}/{configuration}",
     script:
         "../workflow_scripts/train_lowrank.py"
@@ -132,7 +132,7 @@ rule train_lowrank_gru:
     params:
         seeds=LOWRANK["seeds"],
         base_seed=config["seed"],
-        settings=lambda wildcards: lowrank_settings(wildcards.task),
+        settings=lambda wildcards: lowrank_settings(wildcards.task, "gru"),
         checkpoint_dir="results/checkpoints/lowrank/{mode}/{task}/gru",
     script:
         "../workflow_scripts/train_lowrank_gru.py"

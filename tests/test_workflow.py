@@ -386,23 +386,27 @@ def test_microns_stage_outputs(demo_run):
 
 def test_growing_the_study_trains_only_the_new_models(demo_run):
     """Keys that only select what runs (variants, tasks, analysis sizes) stay out of the training
-    params, so adding a variant or task, or resizing an analysis, keeps every trained model."""
+    params, so adding a variant or task, or resizing an analysis, keeps every trained model; the low-rank
+    networks keep theirs when the GRU sizes change (a job's params hold only the keys it reads)."""
     grown = {"gradreg": {"variants": [*SMALL_MODELS["gradreg"]["variants"], "l1"]},
              "microns": {"variants": [*SMALL_MODELS["microns"]["variants"], "WD*"],
                          "tasks": ["go_nogo", "perceptual_dm"]},
-             "cbrnn": {"ablation_trials": 32}}
+             "cbrnn": {"ablation_trials": 32},
+             "lowrank": {"tasks": ["reversal", "two_stage", "bandit"], "gru": {"units": [1, 2]}}}
     (demo_run / "config/grown.yaml").write_text(yaml.safe_dump(grown))
     result = run_snakemake(demo_run, "--dry-run", "--configfiles", "config/config.yaml", "config/grown.yaml")
     assert result.returncode == 0, result.stdout[-4000:]
     jobs = planned_jobs(result.stdout)
     planned = {rule for rule, _ in jobs}
-    assert {"train_gradreg", "train_microns", "ablate_cbrnn"} <= planned
+    assert {"train_gradreg", "train_microns", "ablate_cbrnn", "train_lowrank", "train_lowrank_gru"} <= planned
     assert not {"train_cbrnn", "freeze_cbrnn"} & planned
     for rule, wildcards in jobs:
         if rule == "train_gradreg":
             assert wildcards["variant"] == "l1", wildcards
         elif rule == "train_microns":
             assert wildcards["variant"] == slug("WD*") or wildcards["task"] == "perceptual_dm", wildcards
+        elif rule in ("train_lowrank", "simulate_lowrank", "fit_cognitive_lowrank"):
+            assert wildcards["task"] == "bandit", (rule, wildcards)  # GRU sizes are not read by these jobs
 
 
 def test_lowrank_stage_outputs(demo_run):
