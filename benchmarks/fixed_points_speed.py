@@ -1,83 +1,160 @@
-"""Fixed-point search: Jacobians by automatic differentiation against the closed form, side by side.
+"""Fixed-point search: brainrnn against FixedPointFinder's torch backend, on the same networks and states.
 
-For each network size, one ReLU RNN with no leak (dt = τ, as in the MICrONS family) whose recurrent
-matrix is a random orthogonal matrix scaled to radius 0.95, under a fixed held input. The same
-search (FixedPointOptions defaults of the workflow: 256 initial states, 2,000 Adam iterations,
-10 Newton steps) runs twice:
+Two trained networks, each analysed in its delay epoch with the input held at its delay value:
+(1) a delayed match-to-sample network, 128 tanh units, trained 300 steps; (2) a MICrONS-constrained
+network, 312 ReLU units (field 6_6_2, variant W*D*C, Go/NoGo, 200 steps; the synthetic field stands
+in when the field's folder is missing). Both searches start from the same states: ``--n-initial``
+delay-epoch states plus N(0, 0.5²) noise.
 
-  (a) autograd      Jacobians by ``torch.func.vmap(jacrev)``: N backward passes per state;
-  (b) closed form   (1 − α) I + α φ'(W h + W_in u + b) W from ``epoch_jacobian``: one product.
+FixedPointFinder (Golub & Sussillo 2018) runs from a checkout given with ``--fff`` (never copied
+into this project: ``git clone https://github.com/mattgolub/fixed-point-finder``) at its defaults:
+Adam at rate 1 with ReduceLROnPlateau, tol_q 1e-12, tol_dq 1e-20, 5,000 iterations, float32,
+Jacobians decomposed. brainrnn runs at the config schema's defaults (the same hyperparameters,
+per-state schedule and early exit, closed-form gradients, float64 Newton polish).
 
-Both start from the same initial states; the table gives the wall time, the speed-up and the
-largest difference between the fixed points (and eigenvalues) the two runs return.
+Both sides' points are classed by q as the pipeline does (fixed < 1e-10 ≤ slow < 1e-4; the rest
+discarded) and matched: a point of one side is found by the other when the other has a point
+within ``--match-tol``. Run:
 
-Run:  .venv/bin/python benchmarks/fixed_points_speed.py [--hidden 100 312] [--threads 1]
+    .venv/bin/python benchmarks/fixed_points_speed.py --fff /path/to/fixed-point-finder
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from brainrnn.analysis.fixed_points import FixedPointOptions, find_fixed_points, sample_initial_states
-from brainrnn.analysis.rnn_fixed_points import epoch_jacobian, epoch_map
+from brainrnn.analysis.rnn_fixed_points import RNNDynamics
 from brainrnn.config import default_config
+from brainrnn.microns.analysis import null_statistics
+from brainrnn.microns.field import load_field, synthetic_field
+from brainrnn.microns.train import train_variant
 from brainrnn.models.rnn import LeakyRNN, RNNShape
+from brainrnn.tasks.registry import make_task
+from brainrnn.training import FixedTask, TrainingOptions, train_ensemble
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULTS = default_config(ROOT / "config" / "schemas")
 
 
-def relu_network(n_hidden: int, seed: int) -> LeakyRNN:
-    """A no-leak ReLU RNN with an orthogonal recurrent matrix of radius 0.95 and a positive drive."""
-    shape = RNNShape(n_inputs=3, n_hidden=n_hidden, n_outputs=2, activation="relu", dt_ms=1.0, tau_ms=1.0)
-    model = LeakyRNN(shape, [seed])
-    generator = torch.Generator().manual_seed(seed)
-    orthogonal, _ = torch.linalg.qr(torch.randn(n_hidden, n_hidden, generator=generator))
+class HeldInputRNN(nn.Module):
+    """The network's one-step map in the nn.RNN calling convention FixedPointFinder expects:
+    ``output, h_n = rnn(inputs (B, 1, n_in), h0 (1, B, N))``."""
+
+    batch_first = True
+
+    def __init__(self, model: LeakyRNN) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(model.recurrent_weight[0].detach().clone())
+        self.input_weight = nn.Parameter(model.input_weight[0].detach().clone())
+        self.bias = nn.Parameter(model.bias[0].detach().clone())
+        self.register_buffer("alpha", model.alpha[0].detach().clone())
+        self.phi = model.phi
+
+    def forward(self, inputs: torch.Tensor, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        state = hidden[0]
+        pre = state @ self.weight.T + inputs[:, 0] @ self.input_weight + self.bias
+        following = (1 - self.alpha) * state + self.alpha * self.phi(pre)
+        return following.unsqueeze(1), following.unsqueeze(0)
+
+
+def delay_states(model: LeakyRNN, task_name: str, settings: dict, trials: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Delay-epoch states of noise-free trials and the delay's input."""
+    task = make_task(task_name, **{**settings, "input_noise": 0.0})
+    batch = task.sample(trials, torch.Generator().manual_seed(0))
     with torch.no_grad():
-        model.recurrent[0] = 0.95 * orthogonal
-        model.bias[0] = 0.1 * torch.rand(n_hidden, generator=generator)
-    return model
+        _, states = model(batch.inputs, running=batch.running)
+    delay = batch.epochs["delay"]
+    return states[:, 0][delay].double().numpy(), batch.inputs[delay].mean(dim=0).double().numpy()
 
 
-def timed_search(model: LeakyRNN, held: torch.Tensor, initial: np.ndarray, options: FixedPointOptions,
-                 closed_form: bool):
-    step = epoch_map(model, held)
-    jacobian = epoch_jacobian(model, held) if closed_form else None
+def dms_network() -> tuple[str, LeakyRNN, np.ndarray, np.ndarray]:
+    settings = {"dt_ms": 40.0, "n_stimuli": 2}
+    task = make_task("dms", **settings)
+    model = LeakyRNN(RNNShape(task.n_inputs, 128, task.n_outputs, dt_ms=40.0, init_gain=1.5), [11])
+    training = {**DEFAULTS["gradreg"]["training"], "steps": 300, "learning_rate": 0.01, "eval_every": 100}
+    schedule = FixedTask.from_config(task, [11], training, eval_seed=1)
+    train_ensemble(model, schedule, TrainingOptions.from_config(training))
+    states, held = delay_states(model, "dms", settings)
+    return "DMS, 128 tanh", model, states, held
+
+
+def microns_network(folder: Path) -> tuple[str, LeakyRNN, np.ndarray, np.ndarray]:
+    if (folder / "6_6_2").is_dir():
+        field, label = load_field(folder, "6_6_2", ROOT / "resources" / "microns" / "INF.md"), "6_6_2"
+    else:
+        field, label = synthetic_field(312, seed=0, length_um=80.0), "synthetic"
+    settings = {**DEFAULTS["microns"], "training": {**DEFAULTS["microns"]["training"], "steps": 200}}
+    run = train_variant(field, "W*D*C", "go_nogo", "corrected", [0], 1, settings,
+                        null_statistics(field.n_neurons, 0.1, n_nulls=2))
+    states, held = delay_states(run.model, "go_nogo", {"input_noise": 0.0})
+    return f"MICrONS {label}, {field.n_neurons} ReLU", run.model, states, held
+
+
+def fixed_point_finder(fff: Path, model: LeakyRNN, held: np.ndarray, initial: np.ndarray):
+    sys.path.insert(0, str(fff))
+    from FixedPointFinderTorch import FixedPointFinderTorch
+
+    finder = FixedPointFinderTorch(HeldInputRNN(model), verbose=False)
     start = time.perf_counter()
-    found = find_fixed_points(step, initial, options, jacobian=jacobian)
-    return time.perf_counter() - start, found
+    unique, _ = finder.find_fixed_points(initial.astype(np.float32), held[None, :].astype(np.float32))
+    return time.perf_counter() - start, np.asarray(unique.xstar, dtype=float), np.asarray(unique.qstar, dtype=float)
+
+
+def found_by(points: np.ndarray, others: np.ndarray, tol: float) -> int:
+    if not len(points) or not len(others):
+        return 0
+    distances = np.linalg.norm(points[:, None, :] - others[None, :, :], axis=-1)
+    return int((distances.min(axis=1) <= tol).sum())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--hidden", type=int, nargs="+", default=[100, 312])
+    parser.add_argument("--fff", type=Path, help="a FixedPointFinder checkout (without it, only brainrnn runs)")
+    parser.add_argument("--microns-folder", type=Path, default=ROOT.parent / "shared" / "data" / "microns" / "info")
+    parser.add_argument("--n-initial", type=int, default=512)
+    parser.add_argument("--match-tol", type=float, default=0.05, help="distance under which two points are one")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    settings = default_config(Path(__file__).resolve().parents[1] / "config" / "schemas")["fixed_points"]
-    options = FixedPointOptions.from_config({**settings, "n_initial": 256, "max_iters": 2000}, seed=args.seed)
-    print(f"torch {torch.__version__}, threads={torch.get_num_threads()}, n_initial={options.n_initial}, "
-          f"max_iters={options.max_iters}, newton_steps={options.newton_steps}")
-    header = (f"{'N':>5} {'autograd s':>11} {'closed form s':>14} {'speed-up':>9} {'points':>7} {'max |Δx|':>10} "
-              f"{'max |Δλ|':>10}")
+    options = FixedPointOptions.from_config({**DEFAULTS["fixed_points"], "n_initial": args.n_initial}, seed=0)
+    slow, fixed = options.slow_below, options.fixed_below
+    print(f"torch {torch.__version__}, threads={torch.get_num_threads()}, load {os.getloadavg()[0]:.2f}; "
+          f"{args.n_initial} initial states; classes fixed q < {fixed:g} <= slow q < {slow:g}; "
+          f"match within {args.match_tol}")
+    if args.fff is None or not (args.fff / "FixedPointFinderTorch.py").is_file():
+        print("FixedPointFinder not given (--fff PATH to a checkout): brainrnn alone")
+    header = (f"{'network':<26} {'method':<16} {'seconds':>8} {'fixed':>6} {'slow':>5} {'found by other':>15} "
+              f"{'speed-up':>9}")
     print(header)
     print("-" * len(header))
-    for n_hidden in args.hidden:
-        model = relu_network(n_hidden, args.seed)
-        held = torch.tensor([1.0, 0.5, 0.0])
-        trajectories = np.random.default_rng(args.seed).uniform(0.0, 1.0, (512, n_hidden))
-        initial = sample_initial_states(trajectories, options)
-        auto_s, automatic = timed_search(model, held, initial, options, closed_form=False)
-        closed_s, closed = timed_search(model, held, initial, options, closed_form=True)
-        same = automatic.count == closed.count
-        dx = float(np.abs(automatic.states - closed.states).max()) if same and closed.count else float("nan")
-        dl = float(np.abs(automatic.eigenvalues - closed.eigenvalues).max()) if same and closed.count else float("nan")
-        points = f"{closed.count}" if same else f"{automatic.count}/{closed.count}"
-        print(f"{n_hidden:>5} {auto_s:>11.2f} {closed_s:>14.2f} {auto_s / closed_s:>8.1f}x {points:>7} {dx:>10.1e} "
-              f"{dl:>10.1e}")
+    for label, model, states, held in (dms_network(), microns_network(args.microns_folder)):
+        initial = sample_initial_states(states, options)
+        start = time.perf_counter()
+        ours = find_fixed_points(RNNDynamics(model, torch.tensor(held)), initial,
+                                 dataclasses.replace(options, seed=0), reference_states=states)
+        our_seconds = time.perf_counter() - start
+        if args.fff is not None and (args.fff / "FixedPointFinderTorch.py").is_file():
+            fff_seconds, fff_points, fff_q = fixed_point_finder(args.fff, model, held, initial)
+            fff_kept = fff_points[fff_q < slow]
+            print(f"{label:<26} {'FixedPointFinder':<16} {fff_seconds:>8.2f} {int((fff_q < fixed).sum()):>6} "
+                  f"{int(((fff_q >= fixed) & (fff_q < slow)).sum()):>5} "
+                  f"{found_by(fff_kept, ours.states, args.match_tol):>8}/{len(fff_kept):<6} {'1.00x':>9}")
+            speed_up = f"{fff_seconds / our_seconds:.2f}x"
+            by_other = f"{found_by(ours.states, fff_kept, args.match_tol):>8}/{ours.count:<6}"
+        else:
+            speed_up, by_other = "", f"{'':>15}"
+        print(f"{'':<26} {'brainrnn':<16} {our_seconds:>8.2f} {int(ours.is_fixed.sum()):>6} "
+              f"{int(ours.is_slow.sum()):>5} {by_other} {speed_up:>9}   ({ours.iterations} iterations)")
 
 
 if __name__ == "__main__":

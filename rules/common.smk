@@ -1,6 +1,7 @@
 # Shared set-up: the validated study (config, subjects sheet, data checks, all in the library),
 # the vocabularies the rules build wildcards and targets from, and the input functions.
 import copy
+import re
 import sys
 from pathlib import Path
 
@@ -69,7 +70,16 @@ FIGURES = {
 # sizes), so adding a variant, task or mode reruns no model that is already trained; which subjects
 # form the reference is expressed by the inputs, so fixing reference_subjects reruns nothing.
 GRADIENT_SETTINGS = settings_without(config["gradients"], "reference_subjects")
-GRADREG_SETTINGS = settings_without(GRADREG, "enabled", "variants", "seeds")
+GRADREG_SETTINGS = settings_without(
+    GRADREG, "enabled", "variants", "seeds", "compression"
+)
+COMPRESSION = GRADREG["compression"]["enabled"]
+GRADREG_VARIANTS = GRADREG["variants"] + [
+    gradreg.compression_variant(variant, scale)
+    for variant in (GRADREG["compression"]["variants"] if COMPRESSION else [])
+    for scale in GRADREG["compression"]["scales"]
+]
+"""Every trained variant: the configured ones, and the compression runs when the experiment is on."""
 CBRNN_SETTINGS = settings_without(
     CBRNN, "enabled", "seeds", "ablation_trials", "dimensionality_trials"
 )
@@ -105,6 +115,26 @@ LOWRANK_READS = {
     "gru": ("task_settings", "gru", "optimiser", "fit", "act", "analysis"),
 }
 """The lowrank keys each kind of job reads (its params): changing another key reruns none of its jobs."""
+FIXED_POINT_SEEDS = {
+    family: seeds
+    for family, seeds, enabled in (
+        ("gradreg", GRADREG["seeds"], GRADREG["enabled"]),
+        ("cbrnn", CBRNN["seeds"], CBRNN["enabled"]),
+        ("microns", MICRONS["seeds"], MICRONS_TRAINED),
+        (
+            "lowrank",
+            [
+                seed
+                for seed in LOWRANK["seeds"]
+                if LOWRANK["fixed_point_seeds"] is None
+                or seed in LOWRANK["fixed_point_seeds"]
+            ],
+            LOWRANK["enabled"],
+        ),
+    )
+    if enabled
+}
+"""The seeds of every trained family: one fixed-point job analyses the models of all of them."""
 MICRONS_VARIANT_OF_SLUG = {
     microns.slug(name): name for name in microns.VARIANTS + microns.CONTROLS
 }
@@ -112,7 +142,9 @@ MICRONS_VARIANT_OF_SLUG = {
 
 def one_of(names):
     """A wildcard constraint that accepts exactly these names."""
-    return "|".join(sorted(map(str, names), key=len, reverse=True))
+    return "|".join(
+        re.escape(str(name)) for name in sorted(names, key=len, reverse=True)
+    )
 
 
 wildcard_constraints:
@@ -120,7 +152,7 @@ wildcard_constraints:
     filename="[A-Za-z0-9_.-]+",
     seed="[0-9]+",
     family=one_of(["gradreg", "cbrnn", "microns", "lowrank"]),
-    run="(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]+",
+    run="(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+",
 
 
 def per_subject(pattern):
@@ -166,7 +198,7 @@ def gradreg_runs():
     """Variant, subject and seed of every gradient-regularised network, in one fixed order."""
     return [
         {"variant": variant, "subject": subject, "seed": seed}
-        for variant in GRADREG["variants"]
+        for variant in GRADREG_VARIANTS
         for subject in SUBJECTS.index
         for seed in GRADREG["seeds"]
     ]
@@ -296,12 +328,8 @@ def lowrank_outputs(name, developmental_only=False, seeds=None):
 
 
 def lowrank_fixed_point_seeds():
-    chosen = LOWRANK["fixed_point_seeds"]
-    return (
-        LOWRANK["seeds"]
-        if chosen is None
-        else [s for s in LOWRANK["seeds"] if s in chosen]
-    )
+    """The low-rank seeds whose networks go through the fixed-point stage."""
+    return FIXED_POINT_SEEDS.get("lowrank", [])
 
 
 def lowrank_choice_input(wildcards):

@@ -25,7 +25,7 @@ rule train_gradreg:
     benchmark:
         "benchmarks/train_gradreg/{variant}/sub-{subject}.tsv"
     wildcard_constraints:
-        variant=one_of(gradreg.VARIANTS),
+        variant=one_of(GRADREG_VARIANTS),
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -47,8 +47,15 @@ rule summarise_gradreg:
         fixed_points=gradreg_outputs("fixed_points.tsv"),
         spread=rules.gradient_spread.output.spread,
     output:
+        **(
+            {"compression": "results/summary/gradreg_compression.tsv"}
+            if COMPRESSION
+            else {}
+        ),
         summary="results/summary/gradreg.tsv",
+        variants="results/summary/gradreg_variants.tsv",
         versus_spread="results/summary/gradreg_vs_spread.tsv",
+        tests="results/summary/gradreg_tests.tsv",
     log:
         "logs/summarise_gradreg.log",
     localrule: True

@@ -80,7 +80,7 @@ def write_synthetic_results(folder: Path) -> tuple[dict[str, object], dict[str, 
     for index in range(len(keys)):
         eigenvalues = rng.normal(0, 0.5, (2, 24)) + 1j * rng.normal(0, 0.3, (2, 24))
         with open(folder / f"points_{index}.npz", "wb") as stream:
-            np.savez(stream, eigenvalues=eigenvalues)
+            np.savez(stream, eigenvalues=eigenvalues, kind=np.array([0, 1], dtype=np.int8))
         points.append(str(folder / f"points_{index}.npz"))
     inputs["gradreg__points"] = points
     summary = pd.DataFrame([{**key, "group": GROUPS[SUBJECTS.index(key["subject"])],

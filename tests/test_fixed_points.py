@@ -9,14 +9,17 @@ import pytest
 import torch
 
 from brainrnn.analysis.fixed_points import (
+    SLOW,
+    AutogradDynamics,
     FixedPointOptions,
     FixedPoints,
+    attractors,
     find_fixed_points,
     jacobians,
     q_value,
     sample_initial_states,
 )
-from brainrnn.analysis.rnn_fixed_points import analyse_epoch, epoch_jacobian, epoch_map
+from brainrnn.analysis.rnn_fixed_points import analyse_epoch, epoch_map, input_conditions
 from brainrnn.errors import InputError
 from brainrnn.models.rnn import LeakyRNN, RNNShape
 from brainrnn.tasks.registry import make_task
@@ -114,23 +117,35 @@ def test_closed_form_jacobian_equals_autograd(activation, rank):
         model.bias.normal_(generator=torch.Generator().manual_seed(1))
     held = torch.tensor([0.7, -0.3])
     states = torch.tensor(np.random.default_rng(2).normal(0.0, 1.0, (6, 12)))
-    closed_form = epoch_jacobian(model, held)
-    torch.testing.assert_close(closed_form(states), jacobians(epoch_map(model, held), states), atol=1e-12, rtol=0)
+    system = epoch_map(model, held)
+    torch.testing.assert_close(system.jacobian(states), jacobians(system, states), atol=1e-12, rtol=0)
+    q, gradient = system.q_and_gradient(states)
+    automatic_q, automatic_gradient = AutogradDynamics(system).q_and_gradient(states)
+    torch.testing.assert_close(q, automatic_q, atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(gradient, automatic_gradient, atol=1e-12, rtol=1e-10)
 
 
-def test_a_bias_hook_leaves_the_jacobian_to_autograd():
+def test_a_bias_hook_leaves_the_jacobian_and_gradient_to_autograd():
     shape = RNNShape(n_inputs=1, n_hidden=4, n_outputs=1, activation="tanh", dt_ms=50, tau_ms=100)
-    model = LeakyRNN(shape, [0], bias_hook=torch.nn.Identity())
-    assert epoch_jacobian(model, torch.zeros(1)) is None
+
+    class Feedback(torch.nn.Module):
+        def forward(self, state, inputs):
+            return 0.3 * state.roll(1, dims=-1)
+
+    model = LeakyRNN(shape, [0], bias_hook=Feedback())
+    system = epoch_map(model, torch.zeros(1))
+    assert not system.closed_form
+    states = torch.tensor(np.random.default_rng(3).normal(0.0, 0.5, (5, 4)))
+    torch.testing.assert_close(system.jacobian(states), jacobians(system, states), atol=1e-12, rtol=0)
 
 
-def test_the_search_finds_the_same_points_with_either_jacobian():
+def test_the_search_finds_the_same_points_in_float32_closed_form_as_in_float64_autograd():
     weight = torch.tensor([[2.0, 0.4], [-0.3, 1.8]])
     model = two_unit_network(weight, bias=torch.tensor([0.05, -0.02]))
-    step = epoch_map(model, torch.zeros(1))
+    system = epoch_map(model, torch.zeros(1))
     initial = np.random.default_rng(5).uniform(-1.5, 1.5, (64, 2))
-    automatic = find_fixed_points(step, initial, FAST)
-    closed = find_fixed_points(step, initial, FAST, jacobian=epoch_jacobian(model, torch.zeros(1)))
+    automatic = find_fixed_points(AutogradDynamics(system), initial, FAST)
+    closed = find_fixed_points(system, initial, FAST)
     assert automatic.count == closed.count >= 3
     np.testing.assert_allclose(closed.states, automatic.states, atol=1e-10)
     np.testing.assert_allclose(closed.eigenvalues, automatic.eigenvalues, atol=1e-10)
@@ -159,8 +174,44 @@ def test_cubic_system_two_stable_points_and_a_saddle():
     np.testing.assert_allclose(moduli, [[0.8, 0.9], [0.9, 1.1], [0.8, 0.9]], atol=1e-8)
     assert found.is_stable[order].tolist() == [True, False, True]
     summary = found.summary()
-    assert summary["n_fixed_points"] == 3 and summary["n_stable"] == 2
+    assert summary["n_fixed_points"] == 3 and summary["n_stable"] == 2 and summary["n_slow_points"] == 0
     assert summary["max_abs_eigenvalue"] == pytest.approx(1.1, abs=1e-8)
+
+
+def ghost_step(states: torch.Tensor) -> torch.Tensor:
+    """F(x, y) = (x + 0.1 (x² + 0.01), 0.9 y): just past a saddle-node, no fixed point, a slow point at 0."""
+    x, y = states[:, 0], states[:, 1]
+    return torch.stack([x + 0.1 * (x**2 + 0.01), 0.9 * y], dim=-1)
+
+
+def test_a_slow_point_is_kept_and_classified():
+    initial = np.random.default_rng(7).uniform(-0.5, 0.5, (32, 2))
+    found = find_fixed_points(ghost_step, initial, fixed_point_options(max_iters=3000))
+    assert found.count == 1 and found.kind.tolist() == [SLOW]
+    np.testing.assert_allclose(found.states[0], [0.0, 0.0], atol=1e-4)
+    assert found.q[0] == pytest.approx(0.5 * (0.1 * 0.01) ** 2, rel=1e-3)  # q at the bottleneck
+    np.testing.assert_allclose(np.sort(np.abs(found.eigenvalues[0])), [0.9, 1.0], atol=1e-4)
+    summary = found.summary()
+    assert summary["n_fixed_points"] == 0 and summary["n_slow_points"] == 1
+    assert math.isnan(summary["max_abs_eigenvalue"])  # no fixed point: today's measure is undefined
+    strict = find_fixed_points(ghost_step, initial, fixed_point_options(max_iters=3000, slow_below=1e-8))
+    assert strict.count == 0  # the same point is discarded under a stricter slow threshold
+
+
+def test_the_attractor_measure_takes_the_points_trials_settle_on_not_the_saddle():
+    """Double well: trials ending near x = ±0.5 settle on the wells (leading |λ| 0.9 there, by hand:
+    max(|1 + 0.1 (1 − 3)|, 0.9)); the saddle at 0 (|λ| 1.1) is the largest leading |λ| but no trial reaches it."""
+    options = fixed_point_options(max_iters=2000)
+    found = find_fixed_points(cubic_step, cubic_grid(), options)
+    end_states = np.array([[0.5, 0.1], [-0.4, -0.2], [0.6, 0.0], [-0.7, 0.3]])
+    settled = attractors(AutogradDynamics(cubic_step), end_states, found, options)
+    assert (settled >= 0).all()
+    np.testing.assert_allclose(np.abs(found.states[settled, 0]), 1.0, atol=1e-8)
+    np.testing.assert_allclose(found.leading_abs_eigenvalue[settled], 0.9, atol=1e-8)
+    assert found.summary()["max_abs_eigenvalue"] == pytest.approx(1.1, abs=1e-8)
+    far = attractors(AutogradDynamics(cubic_step), end_states, found,
+                     fixed_point_options(attractor_steps=1, attractor_tol=1e-3))
+    assert (far == -1).all()  # one step does not reach a point
 
 
 def test_tanh_network_nine_fixed_points_four_stable():
@@ -256,12 +307,13 @@ def test_sample_initial_states_draws_from_trajectories():
 
 
 def test_empty_result_summary_and_save(tmp_path):
-    empty = FixedPoints(np.zeros((0, 3)), np.zeros(0), np.zeros((0, 3), dtype=complex), 10, 0)
+    empty = FixedPoints(np.zeros((0, 3)), np.zeros(0), np.zeros(0, dtype=np.int8), np.zeros((0, 3), dtype=complex), 10,
+                        0)
     summary = empty.summary()
     assert summary["n_fixed_points"] == 0 and summary["n_stable"] == 0 and summary["n_converged"] == 0
     assert math.isnan(summary["min_q"]) and math.isnan(summary["max_abs_eigenvalue"])
     assert math.isnan(summary["mean_leading_abs_eigenvalue"])
-    # a map with no fixed point at all (a translation; J − I is singular, so Newton falls back to lstsq)
+    # a map with neither fixed nor slow point (a translation: q is 1.5 everywhere)
     none = find_fixed_points(lambda x: x + 1.0, np.zeros((5, 3)), fixed_point_options(max_iters=20))
     assert none.count == 0 and none.eigenvalues.shape == (0, 3) and none.n_converged == 0
     assert math.isnan(none.summary()["min_q"])
@@ -279,6 +331,7 @@ def test_save_round_trip(tmp_path):
         np.testing.assert_array_equal(saved["q"], found.q)
         np.testing.assert_array_equal(saved["eigenvalues"], found.eigenvalues)
         np.testing.assert_array_equal(saved["is_stable"], found.is_stable)
+        np.testing.assert_array_equal(saved["kind"], found.kind)
         assert int(saved["n_initial"]) == found.n_initial and int(saved["n_converged"]) == found.n_converged
         np.testing.assert_array_equal(saved["held_input"], [0.5])
     assert [p.name for p in path.parent.iterdir()] == ["points.npz"]  # no temporary file left behind
@@ -293,13 +346,29 @@ def test_analyse_epoch_on_a_briefly_trained_model():
     schedule, _ = train_fixed(model, task, [11], eval_seed=1, steps=300, learning_rate=0.01, eval_every=50)
     assert schedule.history(schedule.HISTORY)["eval_accuracy"].iloc[-1] >= 0.9
     options = fixed_point_options(n_initial=64, max_iters=500)
-    analysis = analyse_epoch(model, "dms", settings, options, epoch="delay", trials=32)
-    found = analysis.fixed_points
-    assert found.count >= 1
-    assert (found.q < options.tol_q).all()
-    assert math.isfinite(analysis.epoch_energy) and analysis.epoch_energy >= 0
+    analysis = analyse_epoch(model, "dms", settings, options, epoch="delay", trials=32, max_conditions=4)
+    assert len(analysis.conditions) == 1  # the delay shows one input: the fixation cue
+    found = analysis.conditions[0].fixed_points
+    assert found.is_fixed.sum() >= 1
+    assert (found.q[found.is_fixed] < options.fixed_below).all()
+    summary = analysis.summary()
+    assert math.isfinite(summary["epoch_energy"]) and summary["epoch_energy"] >= 0
+    assert 0 < summary["attractor_fraction"] <= 1.0 and summary["attractor_abs_eigenvalue"] < 1.0
     assert found.eigenvalues.shape == (found.count, 64)
-    assert_eigenvalues_belong_to_states(epoch_map(model, torch.tensor(analysis.held_input)), found)
-    assert analysis.epoch_states.shape[1] == 64 and analysis.held_input.shape == (task.n_inputs,)
+    assert_eigenvalues_belong_to_states(epoch_map(model, torch.tensor(analysis.conditions[0].held_input)), found)
+    assert analysis.epoch_states.shape[1] == 64
     with pytest.raises(InputError):
-        analyse_epoch(model, "dms", settings, options, epoch="no-such-epoch", trials=4)
+        analyse_epoch(model, "dms", settings, options, epoch="no-such-epoch", trials=4, max_conditions=4)
+
+
+def test_each_input_condition_of_the_epoch_is_analysed_on_its_own():
+    """The sequence tasks show +1 and −1: each is held in turn (the mean, 0, is an input they never see)."""
+    task = make_task("ndms", n_back=2)
+    model = LeakyRNN(RNNShape(task.n_inputs, 16, task.n_outputs, activation="tanh", dt_ms=1.0, tau_ms=1.5), [3])
+    analysis = analyse_epoch(model, "ndms", {"n_back": 2}, fixed_point_options(n_initial=32, max_iters=300),
+                             epoch="sequence", trials=16, max_conditions=4)
+    assert sorted(float(condition.held_input[0]) for condition in analysis.conditions) == [-1.0, 1.0]
+    assert analysis.summary()["n_conditions"] == 2
+    inputs = np.array([[0.5], [0.5], [-0.5], [0.25]])
+    assert [float(held[0]) for held, _ in input_conditions(inputs, max_conditions=2)] == [pytest.approx(0.75 / 4)]
+    assert sorted(int(mask.sum()) for _, mask in input_conditions(inputs, max_conditions=3)) == [1, 1, 2]

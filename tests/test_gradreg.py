@@ -7,9 +7,12 @@ import pandas as pd
 import pytest
 import torch
 
+from brainrnn import gradreg as gradreg_family
 from brainrnn.errors import InputError
+from brainrnn.gradreg import PRIMARY_MEASURES
 from brainrnn.gradreg import model as gr
 from brainrnn.gradreg.analysis import alignment
+from brainrnn.gradreg.summary import contrast_tests
 from brainrnn.gradreg.train import train_variant
 from brainrnn.models.regularisers import communicability, pairwise_distances, wiring_cost
 from brainrnn.stats import spearman_permutation
@@ -122,3 +125,78 @@ def test_spearman_permutation_detects_a_monotone_relation():
     _, p_null = spearman_permutation(x, rng.permutation(10).astype(float), 999, rng)
     assert p_null > 0.01
     assert np.isnan(spearman_permutation(x, np.ones(10), 99, rng)[0])
+
+
+# ----------------------------------------------------------------------------- controls and declared tests
+
+def test_the_normalised_penalty_does_not_depend_on_the_subject_s_spread():
+    """Scale a subject's gradient by 3: the raw penalty triples, the normalised one is unchanged."""
+    rng = np.random.default_rng(5)
+    narrow = gr.SubjectGeometry(REGIONS, rng.standard_normal((len(REGIONS), 3)), None)
+    wide = gr.SubjectGeometry(REGIONS, 3.0 * narrow.coordinates, None)
+    weight = torch.tensor(rng.standard_normal((1, len(REGIONS), len(REGIONS))))
+    strength = torch.tensor([1.0], dtype=torch.float64)
+
+    def cost(variant, geometry):
+        distances = torch.tensor(gr.variant_distances(variant, geometry, geometry, seed=0)[0]).unsqueeze(0)
+        return float(wiring_cost(weight, distances, strength)[0])
+
+    assert cost("normalised", wide) == pytest.approx(cost("normalised", narrow), rel=1e-12)
+    assert cost("gradreg", wide) == pytest.approx(3.0 * cost("gradreg", narrow), rel=1e-12)
+    distances = gr.variant_distances("normalised", wide, wide, seed=0)[0]
+    assert distances[~np.eye(len(REGIONS), dtype=bool)].mean() == pytest.approx(1.0)
+
+
+def test_compression_rescales_g1_about_its_mean_and_nothing_else():
+    geometry = _geometry()
+    compressed = gr.compress_gradient(geometry, 0.5)
+    assert np.ptp(compressed.coordinates[:, 0]) == pytest.approx(0.5 * np.ptp(geometry.coordinates[:, 0]))
+    assert compressed.coordinates[:, 0].mean() == pytest.approx(geometry.coordinates[:, 0].mean())
+    np.testing.assert_array_equal(compressed.coordinates[:, 1:], geometry.coordinates[:, 1:])
+    assert gradreg_family.parse_variant(gradreg_family.compression_variant("normalised", 0.75)) == ("normalised", 0.75)
+    assert gradreg_family.parse_variant("l1") == ("l1", None)
+    with pytest.raises(ValueError):
+        gradreg_family.parse_variant("l1-x0.5")  # only gradreg and normalised are compressed
+    variant, run = gr.run_geometry("gradreg-x1.5", geometry)
+    assert variant == "gradreg" and np.ptp(run.coordinates[:, 0]) == pytest.approx(1.5 * np.ptp(
+        geometry.coordinates[:, 0]))
+
+
+def _simulated_summary(effect: float, slope: float, *, subjects: int = 12, seeds: int = 3, seed: int = 0):
+    """Runs of gradreg and l1 for simulated subjects: gradreg − l1 = effect + slope × spread_z + a subject's own
+    offset (the random intercept) + noise."""
+    rng = np.random.default_rng(seed)
+    dispersion = rng.uniform(0.05, 0.15, subjects)
+    spread_z = (dispersion - dispersion.mean()) / dispersion.std(ddof=1)
+    rows = []
+    for subject in range(subjects):
+        level, offset = rng.normal(0, 0.5), rng.normal(0, 0.1)
+        for run_seed in range(seeds):
+            base = level + rng.normal(0, 0.2)
+            for variant, value in (("l1", base), ("gradreg", base + effect + slope * spread_z[subject] + offset
+                                                   + rng.normal(0, 0.05))):
+                rows.append({"subject": f"s{subject}", "seed": run_seed, "variant": variant, "base_variant": variant,
+                             "g1_scale": 1.0, "dispersion": dispersion[subject],
+                             **dict.fromkeys(PRIMARY_MEASURES, value)})
+    return pd.DataFrame(rows)
+
+
+def test_declared_contrasts_recover_a_planted_effect_and_its_dependence_on_spread():
+    tests = contrast_tests(_simulated_summary(effect=0.4, slope=0.2), n_permutations=2000, seed=1)
+    contrast = tests[(tests["analysis"] == "contrast") & (tests["measure"] == "plateau_loss")].iloc[0]
+    assert contrast["estimate"] == pytest.approx(0.4, abs=0.1) and contrast["ci_low"] < 0.4 < contrast["ci_high"]
+    assert contrast["p_corrected"] < 0.01 and contrast["correction"] == "holm"
+    versus = tests[(tests["analysis"] == "contrast_vs_spread") & (tests["measure"] == "plateau_loss")].iloc[0]
+    assert versus["ci_low"] < 0.2 < versus["ci_high"] and versus["p_corrected"] < 0.01
+    assert versus["method"].startswith("mixed model") and versus["correction"] == "fdr_bh"
+    assert set(tests["measure"]) == set(PRIMARY_MEASURES)
+
+
+def test_declared_contrasts_hold_their_error_rate_on_null_data():
+    false_positives = 0
+    for index in range(40):
+        tests = contrast_tests(_simulated_summary(effect=0.0, slope=0.0, seed=100 + index), n_permutations=500,
+                               seed=index)
+        row = tests[(tests["analysis"] == "contrast_vs_spread") & (tests["measure"] == "alignment")].iloc[0]
+        false_positives += int(row["p"] < 0.05)
+    assert false_positives <= 6  # nominal 2 of 40; a binomial 95% bound is 6

@@ -40,11 +40,12 @@ def test_a_new_subject_plans_only_its_own_jobs_and_the_group_stages(grown_study)
     assert result.returncode == 0, result.stdout[-4000:]
     jobs = planned_jobs(result.stdout)
     per_subject = {rule for rule, wildcards in jobs if "subject" in wildcards or new in wildcards.get("run", "")}
-    assert {"timeseries", "connectivity", "gradients", "timescales", "train_gradreg", "fixed_points"} <= per_subject
+    assert {"timeseries", "connectivity", "gradients", "timescales", "train_gradreg",
+            "fixed_points_gradreg"} <= per_subject
     for rule, wildcards in jobs:
         if "subject" in wildcards:
             assert wildcards["subject"] == new, (rule, wildcards)
-        elif rule == "fixed_points":
+        elif rule == "fixed_points_gradreg":
             assert f"sub-{new}" in wildcards["run"], wildcards
         else:
             assert rule in GROUP_RULES or rule.startswith("figure_"), rule

@@ -62,8 +62,9 @@ def test_light_steps_run_on_the_submitting_node_and_training_does_not(rules):
     assert {"summarise_gradreg", "summarise_cbrnn", "summarise_microns", "summarise_lowrank", "lowrank_bridge",
             "report_config", "checksum_manifest", "figure_overview", "figure_family_fmri", "figure_gradreg_learning",
             "figure_family_lowrank"} <= local
-    assert not local & {"train_gradreg", "train_cbrnn", "freeze_cbrnn", "train_microns", "fixed_points", "timeseries",
-                        "train_lowrank", "train_lowrank_gru", "fit_cognitive_lowrank", "simulate_lowrank"}
+    assert not local & {"train_gradreg", "train_cbrnn", "freeze_cbrnn", "train_microns", "fixed_points_gradreg",
+                        "fixed_points_lowrank", "timeseries", "train_lowrank", "train_lowrank_gru",
+                        "fit_cognitive_lowrank", "simulate_lowrank"}
 
 
 # ----------------------------------------------------------------------------- environments

@@ -213,7 +213,9 @@ def test_gradreg_stage_outputs(demo_run):
     history = pd.read_csv(run / "history.tsv", sep="\t")
     assert list(history["step"]) == list(range(25, 151, 25))
     with np.load(run / "fixed_points.npz") as points:
-        assert (points["q"] < 1e-12).all() and points["eigenvalues"].shape[0] == points["states"].shape[0]
+        fixed = points["kind"] == 0
+        assert (points["q"][fixed] < 1e-10).all() and (points["q"] < 1e-4).all()
+        assert points["eigenvalues"].shape[0] == points["states"].shape[0] == points["condition"].shape[0]
     assert "step 150/150" in (demo_run / "logs/train_gradreg/gradreg/sub-101309.log").read_text()
     assert not list((demo_run / "results/checkpoints").rglob("*.pt"))  # removed once the outputs are written
     for name in ["gradreg_learning", "gradreg_vs_spread", "gradreg_spectra"]:
@@ -226,7 +228,8 @@ def test_a_fixed_point_setting_reruns_only_the_analysis_downstream(demo_run):
                            "config/fewer_points.yaml")
     assert result.returncode == 0, result.stdout[-3000:]
     rules = {line.split()[0] for line in result.stdout.splitlines() if line and line.split()[-1].isdigit()}
-    assert "fixed_points" in rules and "train_gradreg" not in rules and "timeseries" not in rules
+    assert {"fixed_points_gradreg", "fixed_points_cbrnn", "fixed_points_microns"} <= rules
+    assert "train_gradreg" not in rules and "timeseries" not in rules
 
 
 def test_cbrnn_stage_outputs(demo_run):
@@ -444,3 +447,20 @@ def lowrank_figure_names():
     from brainrnn.lowrank import FIGURES
 
     return [f"lowrank_{stem}" for stem in FIGURES] + ["family_lowrank"]
+
+
+def test_the_compression_experiment_plans_its_runs(tmp_path):
+    """Each subject: the variants, plus gradreg and normalised at every G1 scale, each with its fixed points."""
+    workdir = make_workdir(tmp_path, {"gradreg": {"variants": ["gradreg", "normalised", "l1"], "seeds": [0],
+                                                  "compression": {"enabled": True, "scales": [0.5, 1.5]}}},
+                           subjects="subject\tgroup\n101309\tcontrol\n102311\tcontrol\n")
+    result = run_snakemake(workdir, "gradreg", "--dry-run")
+    assert result.returncode == 0, result.stdout[-3000:]
+    jobs = planned_jobs(result.stdout)
+    expected = {(variant, subject) for subject in ("101309", "102311") for variant in
+                ["gradreg", "normalised", "l1", "gradreg-x0.5", "gradreg-x1.5", "normalised-x0.5", "normalised-x1.5"]}
+    trained = [(wildcards["variant"], wildcards["subject"]) for rule, wildcards in jobs if rule == "train_gradreg"]
+    assert sorted(trained) == sorted(expected)
+    analysed = [wildcards["run"] for rule, wildcards in jobs if rule == "fixed_points_gradreg"]
+    assert sorted(analysed) == sorted(f"{variant}/sub-{subject}" for variant, subject in expected)
+    assert "results/summary/gradreg_compression.tsv" in result.stdout

@@ -175,6 +175,7 @@ def load_study(config: dict[str, Any], schema_dir: str | Path, configfiles: Sequ
     if microns["enabled"] and microns["source"] == "download":
         microns_manifest = read_manifest(microns["manifest"], ("field", "file", "url", "sha256"), ("field", "file"))
     check_cbrnn_core(config, subjects)
+    check_compression(config)
     return Study(config, subjects, reference_subjects(config, subjects, source), manifest, microns_manifest)
 
 
@@ -241,6 +242,18 @@ def check_cbrnn_core(config: dict[str, Any], subjects: pd.DataFrame) -> None:
     if core["variant"] not in config["gradreg"]["variants"] or core["seed"] not in config["gradreg"]["seeds"]:
         raise InputError("cbrnn.core names a variant or seed that is not trained.", field="cbrnn.core",
                          fix="pick one of gradreg.variants and gradreg.seeds.")
+
+
+def check_compression(config: dict[str, Any]) -> None:
+    """The compression experiment needs its uncompressed variants (scale 1) among the trained ones."""
+    gradreg = config["gradreg"]
+    if not gradreg["enabled"] or not gradreg["compression"]["enabled"]:
+        return
+    missing = [name for name in gradreg["compression"]["variants"] if name not in gradreg["variants"]]
+    if missing:
+        raise InputError(f"the compression experiment needs {', '.join(missing)} at scale 1, which is not trained.",
+                         field="gradreg.compression.variants",
+                         fix=f"add {', '.join(missing)} to gradreg.variants, or remove it from the experiment.")
 
 
 def settings_without(section: Mapping[str, Any], *selectors: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure, FigureBase
 from matplotlib.typing import ColorType
 
 from brainrnn.io import atomic_path
+from brainrnn.stats import mean_ci
 
 matplotlib.use("Agg")  # files only, never a window (switches pyplot's backend if it was loaded first)
 
@@ -146,8 +147,9 @@ def mean_sem_line(axis: Axes, x: np.ndarray, mean: np.ndarray, sem: np.ndarray, 
 
 def strip(axis: Axes, values: Mapping[str, np.ndarray], colours: Mapping[str, str], *,
           offset: float = 0.0, width: float = 0.3, marker: str = "o", seed: int = 0) -> None:
-    """One column of points per category with a horizontal bar at the mean where there is more
-    than one point (points jittered by a fixed seed, so the figure is the same on every run)."""
+    """One column of points per category with a horizontal bar at the mean and a vertical line spanning
+    its 95% CI (expanded bootstrap, :func:`brainrnn.stats.mean_ci`) where there is more than one point
+    (points jittered and CIs resampled with fixed seeds, so the figure is the same on every run)."""
     rng = np.random.default_rng(seed)
     for position, (name, data) in enumerate(values.items()):
         data = np.asarray(data, dtype=float)
@@ -160,6 +162,8 @@ def strip(axis: Axes, values: Mapping[str, np.ndarray], colours: Mapping[str, st
             if data.size > 1:
                 axis.hlines(data.mean(), centre - width / 2, centre + width / 2, color=colours[name], lw=1.6,
                             zorder=4)
+                low, high = mean_ci(data, seed=seed + position)
+                axis.vlines(centre + width / 2, low, high, color=colours[name], lw=1.0, zorder=4)
     axis.set_xticks(range(len(values)), list(values))
     axis.set_xlim(-0.6, len(values) - 0.4)
 

@@ -18,7 +18,7 @@ import torch
 
 from brainrnn.errors import InputError
 from brainrnn.fmri.tables import check_gradients
-from brainrnn.gradreg import VARIANTS
+from brainrnn.gradreg import VARIANTS, parse_variant
 from brainrnn.models.regularisers import pairwise_distances
 from brainrnn.models.rnn import RNNShape
 from brainrnn.tasks.base import Task
@@ -70,6 +70,8 @@ def variant_distances(variant: str, subject: SubjectGeometry, group: SubjectGeom
     own = pairwise_distances(subject.coordinates)
     if variant == "gradreg":
         return own, True
+    if variant == "normalised":
+        return own / own[~np.eye(len(own), dtype=bool)].mean(), True
     if variant == "unregularised":
         return np.zeros_like(own), False
     if variant == "l1":
@@ -79,6 +81,24 @@ def variant_distances(variant: str, subject: SubjectGeometry, group: SubjectGeom
         permutation = np.random.default_rng(seed).permutation(len(own))
         return pairwise_distances(subject.coordinates[permutation]), True
     return pairwise_distances(group.coordinates), True
+
+
+def compress_gradient(geometry: SubjectGeometry, scale: float) -> SubjectGeometry:
+    """The subject's geometry with G1 rescaled about its mean by ``scale`` (G2.. unchanged): a compressed
+    (scale < 1) or expanded principal gradient, the manipulation the across-subject correlation lacks."""
+    coordinates = geometry.coordinates.copy()
+    coordinates[:, 0] = coordinates[:, 0].mean() + scale * (coordinates[:, 0] - coordinates[:, 0].mean())
+    return SubjectGeometry(geometry.regions, coordinates, geometry.timescales_s)
+
+
+def run_geometry(name: str, geometry: SubjectGeometry) -> tuple[str, SubjectGeometry]:
+    """The base variant of a run and the geometry it trains on (compressed for ``<variant>-x<scale>``)."""
+    try:
+        variant, scale = parse_variant(name)
+    except ValueError:
+        raise InputError(f"unknown variant '{name}'.", field="gradreg.variants",
+                         fix=f"use any of: {', '.join(VARIANTS)}.") from None
+    return variant, geometry if scale is None else compress_gradient(geometry, scale)
 
 
 def unit_time_constants(timescales_s: np.ndarray | None, base_tau_ms: float, dt_ms: float) -> torch.Tensor | None:

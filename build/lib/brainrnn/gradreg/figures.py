@@ -34,7 +34,7 @@ from brainrnn.plotting import (
 MEASURE_LABELS = {
     "steps_to_criterion": "steps to criterion", "plateau_loss": "plateau loss", "final_accuracy": "held-out accuracy",
     "alignment": "alignment to geometry", "epoch_energy": "delay energy q",
-    "max_abs_eigenvalue": "max |λ| at fixed points",
+    "max_abs_eigenvalue": "max |λ| at fixed points", "attractor_abs_eigenvalue": "|λ| at the delay attractor",
 }
 
 
@@ -57,7 +57,8 @@ def load(histories: Sequence[str], points: Sequence[str], keys: Sequence[dict[st
     pooled: dict[str, list[np.ndarray]] = {}
     for path, key in zip(points, keys, strict=True):
         with np.load(path) as saved:
-            pooled.setdefault(str(key["variant"]), []).append(saved["eigenvalues"].ravel())
+            fixed = saved["kind"] == 0  # fixed points only: slow points are not where activity rests
+            pooled.setdefault(str(key["variant"]), []).append(saved["eigenvalues"][fixed].ravel())
     return GradregResults(histories=pd.concat(frames, ignore_index=True),
                           summary=pd.read_csv(summary, sep="\t", dtype={"subject": str}),
                           correlations=pd.read_csv(correlations, sep="\t"),

@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from brainrnn.gradreg import parse_variant
 from brainrnn.gradreg.analysis import alignment
 from brainrnn.gradreg.model import (
     SubjectGeometry,
     build_shape,
     build_task,
+    run_geometry,
     task_settings,
     unit_time_constants,
     variant_distances,
@@ -39,11 +41,14 @@ class TrainedEnsemble:
 def train_variant(*, variant: str, subject: str, seeds: list[int], base_seed: int, geometry: SubjectGeometry,
                   group_geometry: SubjectGeometry, section: dict[str, Any], checkpoint: Path | None = None,
                   config_hash: str = "") -> TrainedEnsemble:
-    """Train all seeds of one variant × subject (settings: the ``gradreg`` config section).
+    """Train all seeds of one variant × subject (settings: the ``gradreg`` config section). ``variant`` is
+    one of the variants or a compression run ``<variant>-x<scale>`` (G1 rescaled by ``scale``).
 
     Initial weights and data streams depend only on the seed index, not on the subject or the
     variant: every comparison between variants or subjects is paired.
     """
+    name = variant
+    variant, geometry = run_geometry(name, geometry)
     task = build_task(section)
     n_units = len(geometry.regions)
     model_settings = section["model"]
@@ -68,15 +73,19 @@ def train_variant(*, variant: str, subject: str, seeds: list[int], base_seed: in
     test = task.sample(2 * training["eval_trials"], torch.Generator().manual_seed(derive_seed(base_seed, "test")))
     accuracy, _ = evaluate(model, task, stack_batches([test] * model.members))
     own = pairwise_distances(geometry.coordinates)
+    off_diagonal = ~np.eye(n_units, dtype=bool)
     weights = model.recurrent_weight.detach().numpy()
     plateau = schedule.plateau_loss()
+    scale = parse_variant(name)[1]
     metrics = [{
-        "family": "gradreg", "variant": variant, "subject": subject, "seed": seed, "member_seed": member_seed,
+        "family": "gradreg", "variant": name, "base_variant": variant,
+        "g1_scale": 1.0 if scale is None else scale, "subject": subject, "seed": seed, "member_seed": member_seed,
         "task": section["task"], "n_units": n_units, "lambda": lambdas[member],
+        "effective_lambda": lambdas[member] * float(charged[member][0][off_diagonal].mean()),
         "steps_run": run.steps_run, "steps_to_criterion": schedule.reached[member],
         "plateau_loss": plateau[member], "final_accuracy": float(accuracy[member]),
         "alignment": alignment(weights[member], own),
-        "mean_distance": float(own[~np.eye(n_units, dtype=bool)].mean()),
+        "mean_distance": float(own[off_diagonal].mean()),
     } for member, (seed, member_seed) in enumerate(zip(seeds, member_seeds, strict=True))]
     return TrainedEnsemble(model, schedule.history(FixedTask.HISTORY), metrics, member_seeds)
 
