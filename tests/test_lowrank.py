@@ -38,7 +38,7 @@ from brainrnn.lowrank.model import (
     input_sensitivity,
     low_rank_network,
 )
-from brainrnn.lowrank.summary import holm, interval, predictions_table
+from brainrnn.lowrank.summary import interval, predictions_table
 from brainrnn.lowrank.train import (
     ChoiceFit,
     SessionTensors,
@@ -423,10 +423,9 @@ def test_the_lds_fit_recovers_known_dynamics_and_their_spectrum():
     assert measures["decay_gamma"] == pytest.approx(0.3) and measures["spectral_radius"] == pytest.approx(0.9)
 
 
-def test_interval_holm_and_a_planted_difference_in_the_predictions_table():
+def test_interval_and_a_planted_difference_in_the_predictions_table():
     summary = interval(np.array([1.0, 2.0, 3.0]))
     assert summary[""] == 2.0 and summary["_ci_low"] == pytest.approx(2.0 - 4.302653 * 1 / math.sqrt(3) * 1, rel=1e-5)
-    assert holm([0.01, 0.04, float("nan"), 0.03]) == pytest.approx([0.03, 0.06, float("nan"), 0.06], nan_ok=True)
     rng = np.random.default_rng(1)
     rows = []
     for seed in range(10):

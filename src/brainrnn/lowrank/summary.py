@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from brainrnn.lowrank import SPLITS
+from brainrnn.stats import holm
 
 MEASURES = ("nll", "nll_excess", "reward_rate", "p_best", "trials_to_adapt", "adaptation_tau", "common_rewarded",
             "rare_rewarded", "common_unrewarded", "rare_unrewarded", "mf_index", "mb_index", "effective_rank_plain",
@@ -140,18 +141,6 @@ def _row(mode: str, task: str, configuration: str, kind: str, block: pd.DataFram
         values = block[measure].to_numpy(dtype=float) if measure in block else np.array([])
         row.update({f"{measure}{suffix}": value for suffix, value in interval(values).items()})
     return row
-
-
-def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (NaN stays NaN and is not counted)."""
-    p = np.asarray(p_values, dtype=float)
-    tested = np.flatnonzero(np.isfinite(p))
-    adjusted = np.full(len(p), np.nan)
-    running = 0.0
-    for rank, index in enumerate(tested[np.argsort(p[tested], kind="stable")]):
-        running = max(running, min(1.0, (len(tested) - rank) * p[index]))
-        adjusted[index] = running
-    return adjusted.tolist()
 
 
 def predictions_table(runs: pd.DataFrame) -> pd.DataFrame:
