@@ -1,5 +1,6 @@
 # Shared set-up: the validated study (config, subjects sheet, data checks, all in the library),
 # the vocabularies the rules build wildcards and targets from, and the input functions.
+import copy
 import re
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from snakemake.exceptions import WorkflowError
 # through workflow_scripts/brainrnn, a link to src/brainrnn (Snakemake puts a script's folder on its path)
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from brainrnn import cbrnn, fmri, gradreg, microns
+from brainrnn import cbrnn, fmri, gradreg, lowrank, microns
 from brainrnn.config import (
     MICRONS_SHIPPED,
     known_region_names,
@@ -24,6 +25,7 @@ from brainrnn.errors import InputError
 from brainrnn.fmri import bids
 from brainrnn.fmri import timeseries as ts
 from brainrnn.io import check_results_folder
+from brainrnn.lowrank.choices import check_choice_tables
 from brainrnn.seeding import derive_seed
 
 try:
@@ -33,6 +35,8 @@ try:
     check_results_folder(
         "results", min_free_mb=config["min_free_disk_mb"], setting="min_free_disk_mb"
     )
+    if config["lowrank"]["enabled"]:
+        check_choice_tables(config["lowrank"])
 except InputError as error:
     raise WorkflowError(f"Invalid input: {error}") from None
 
@@ -49,6 +53,7 @@ GRADREG = config["gradreg"]
 CBRNN = config["cbrnn"]
 MICRONS = config["microns"]
 MICRONS_TRAINED = MICRONS["enabled"] and MICRONS["train"]
+LOWRANK = config["lowrank"]
 FAMILIES = [
     family
     for family, enabled in (
@@ -56,6 +61,7 @@ FAMILIES = [
         ("gradreg", GRADREG["enabled"]),
         ("cbrnn", CBRNN["enabled"]),
         ("microns", MICRONS_TRAINED),
+        ("lowrank", LOWRANK["enabled"]),
     )
     if enabled
 ]
@@ -64,12 +70,14 @@ TITLES = {
     "gradreg": gradreg.TITLE,
     "cbrnn": cbrnn.TITLE,
     "microns": microns.TITLE,
+    "lowrank": lowrank.TITLE,
 }
 FIGURES = {
     "fmri": fmri.FIGURES,
     "gradreg": gradreg.FIGURES,
     "cbrnn": cbrnn.FIGURES,
     "microns": microns.FIGURES,
+    "lowrank": lowrank.FIGURES,
 }
 
 # Training params leave out the keys that only select what runs (variants, tasks, seeds, analysis
@@ -111,12 +119,38 @@ MICRONS_TRAINING_SETTINGS = settings_without(
 # executor for one GPU (slurm: --gpus=1); auto and cpu ask for none (auto still uses a GPU where
 # the node has one).
 DEVICE_GPUS = 1 if config["device"] == "cuda" else 0
+LOWRANK_READS = {
+    "simulate": ("task_settings", "choices", "agent_parameters", "analysis"),
+    "cognitive": ("task_settings",),
+    "train": (
+        "task_settings",
+        "network",
+        "developmental",
+        "regularisation",
+        "optimiser",
+        "fit",
+        "act",
+        "analysis",
+    ),
+    "gru": ("task_settings", "gru", "optimiser", "fit", "act", "analysis"),
+}
+"""The lowrank keys each kind of job reads (its params): changing another key reruns none of its jobs."""
 FIXED_POINT_SEEDS = {
     family: seeds
     for family, seeds, enabled in (
         ("gradreg", GRADREG["seeds"], GRADREG["enabled"]),
         ("cbrnn", CBRNN["seeds"], CBRNN["enabled"]),
         ("microns", MICRONS["seeds"], MICRONS_TRAINED),
+        (
+            "lowrank",
+            [
+                seed
+                for seed in LOWRANK["seeds"]
+                if LOWRANK["fixed_point_seeds"] is None
+                or seed in LOWRANK["fixed_point_seeds"]
+            ],
+            LOWRANK["enabled"],
+        ),
     )
     if enabled
 }
@@ -137,7 +171,7 @@ wildcard_constraints:
     subject="[A-Za-z0-9]+",
     filename="[A-Za-z0-9_.-]+",
     seed="[0-9]+",
-    family=one_of(["gradreg", "cbrnn", "microns"]),
+    family=one_of(["gradreg", "cbrnn", "microns", "lowrank"]),
     run="(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+",
 
 
@@ -299,6 +333,77 @@ def microns_field_files(wildcards):
     ]
 
 
+def lowrank_settings(task, reads):
+    """The lowrank keys a kind of job reads (LOWRANK_READS), with only this task's settings and data source:
+    adding a task, mode or configuration, or changing what other jobs read, reruns no trained model.
+    """
+    settings = {key: copy.deepcopy(LOWRANK[key]) for key in LOWRANK_READS[reads]}
+    settings["task_settings"] = {task: settings["task_settings"][task]}
+    if "choices" in settings:
+        for key in ("agents", "tables"):
+            settings["choices"][key] = {task: settings["choices"][key][task]}
+    return settings
+
+
+def lowrank_configurations(developmental_only=False):
+    """The configuration folders of the low-rank family: premature, mature, gru-<units>."""
+    names = [
+        name for name in LOWRANK["configurations"] if name in lowrank.DEVELOPMENTAL
+    ]
+    if "gru" in LOWRANK["configurations"] and not developmental_only:
+        names += [lowrank.gru_name(units) for units in LOWRANK["gru"]["units"]]
+    return names
+
+
+def lowrank_runs(developmental_only=False, seeds=None):
+    """Mode, task, configuration and seed of every low-rank-family network, in one fixed order."""
+    return [
+        {"mode": mode, "task": task, "configuration": configuration, "seed": seed}
+        for mode in LOWRANK["modes"]
+        for task in LOWRANK["tasks"]
+        for configuration in lowrank_configurations(developmental_only)
+        for seed in (LOWRANK["seeds"] if seeds is None else seeds)
+    ]
+
+
+def lowrank_outputs(name, developmental_only=False, seeds=None):
+    """One file per run of lowrank_runs (the order of lowrank_runs)."""
+    return [
+        "results/rnn/lowrank/{mode}/{task}/{configuration}/seed-{seed}/".format(**run)
+        + name
+        for run in lowrank_runs(developmental_only, seeds)
+    ]
+
+
+def lowrank_fixed_point_seeds():
+    """The low-rank seeds whose networks go through the fixed-point stage."""
+    return FIXED_POINT_SEEDS.get("lowrank", [])
+
+
+def lowrank_choice_input(wildcards):
+    """A subject's own choice table for the task, when configured."""
+    table = LOWRANK["choices"]["tables"][wildcards.task]
+    return {} if table is None else {"table": table}
+
+
+def lowrank_fit_input(wildcards):
+    """The choice data sets a fit-mode job trains on (none in act mode)."""
+    if wildcards.mode != "fit":
+        return {}
+    return {
+        "tables": expand(
+            "results/lowrank/choices/{task}/seed-{seed}.tsv",
+            task=wildcards.task,
+            seed=LOWRANK["seeds"],
+        ),
+        "records": expand(
+            "results/lowrank/choices/{task}/seed-{seed}.json",
+            task=wildcards.task,
+            seed=LOWRANK["seeds"],
+        ),
+    }
+
+
 def figure_files(names):
     return expand("results/figures/{name}.{ext}", name=names, ext=["png", "pdf"])
 
@@ -327,6 +432,13 @@ def family_targets(family):
         ]
     elif family == "cbrnn":
         tables = ["results/summary/cbrnn.tsv"]
+    elif family == "lowrank":
+        tables = [
+            "results/summary/lowrank.tsv",
+            "results/summary/lowrank_predictions.tsv",
+        ]
+        if LOWRANK["bridge"]["enabled"]:
+            tables.append("results/summary/lowrank_bridge.tsv")
     else:
         tables = expand("results/microns/{field}/quality.json", field=MICRONS["fields"])
         if not MICRONS_TRAINED:
@@ -369,6 +481,14 @@ def family_inputs(family):
             "dimensionality": rules.summarise_cbrnn.output.dimensionality,
             "runs": rules.summarise_cbrnn.output.runs,
         }
+    if family == "lowrank":
+        tables = {
+            name: getattr(rules.summarise_lowrank.output, name)
+            for name in ("summary", "runs", "predictions", "spectra", "curves")
+        }
+        if LOWRANK["bridge"]["enabled"]:
+            tables["bridge"] = rules.lowrank_bridge.output.bridge
+        return tables
     return {
         "summary": rules.summarise_microns.output.summary,
         "runs": rules.summarise_microns.output.runs,
@@ -385,4 +505,10 @@ def loader_params(family):
         return {"keys": gradreg_runs(), "variants": GRADREG["variants"]}
     if family == "cbrnn":
         return {}
+    if family == "lowrank":
+        return {
+            "configurations": LOWRANK["configurations"],
+            "tasks": LOWRANK["tasks"],
+            "modes": LOWRANK["modes"],
+        }
     return {"variants": MICRONS["variants"], "tasks": MICRONS["tasks"]}

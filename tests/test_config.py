@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from brainrnn import cbrnn, gradreg, microns
+from brainrnn import cbrnn, gradreg, lowrank, microns
 from brainrnn.analysis.fixed_points import FixedPointOptions
 from brainrnn.cbrnn.model import CBConfig
 from brainrnn.cbrnn.train import CurriculumOptions, FreezeOptions
@@ -24,6 +24,8 @@ from brainrnn.fmri.bids import MOTION_MODELS, MotionOptions
 from brainrnn.fmri.gradients import ORIENTATION_METHODS, GradientOptions, OrientationOptions
 from brainrnn.fmri.timescales import METHODS
 from brainrnn.fmri.timeseries import CleaningOptions
+from brainrnn.lowrank.model import Development, Regularisation
+from brainrnn.lowrank.train import ActOptions, FitOptions
 from brainrnn.tasks import CATALOGUE
 from brainrnn.training import OPTIMISERS, TrainingOptions
 
@@ -129,13 +131,18 @@ def _schema_enum(*path):
     (("device",), DEVICES),
     (("cbrnn", "freeze"), list(cbrnn.FREEZE_MODES)),
     (("cbrnn", "level_one"), list(cbrnn.LEVEL_ONE_MODES)),
+    (("lowrank", "tasks"), lowrank.TASKS),
+    (("lowrank", "modes"), lowrank.MODES),
+    (("lowrank", "configurations"), lowrank.CONFIGURATIONS),
+    (("lowrank", "regularisation", "effective_rank"), lowrank.RANK_DEFINITIONS),
+    *[(("lowrank", "choices", "agents", task), models) for task, models in lowrank.COGNITIVE_MODELS.items()],
 ])
 def test_schema_enums_are_the_library_vocabularies(path, vocabulary):
     assert sorted(_schema_enum(*path), key=str) == sorted(vocabulary, key=str)
 
 
 def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch():
-    for names in (gradreg.TASKS, cbrnn.TASKS, microns.TASKS):
+    for names in (gradreg.TASKS, cbrnn.TASKS, microns.TASKS, lowrank.TASKS):
         for name in names:
             assert CATALOGUE[name].analysis_epoch
 
@@ -146,6 +153,8 @@ def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch()
     (FixedPointOptions, "fixed_points"),
     (GradientOptions, "gradients"), (CleaningOptions, "fmri.clean"), (OrientationOptions, "gradients.orientation"),
     (MotionOptions, "fmri.bids"), (group_stats.GroupTestOptions, "group_stats"),
+    (Development, "lowrank.developmental.premature"), (Development, "lowrank.developmental.mature"),
+    (Regularisation, "lowrank.regularisation"), (FitOptions, "lowrank.fit"), (ActOptions, "lowrank.act"),
 ])
 def test_option_classes_take_every_default_from_the_schema(options, path):
     """No competing defaults: the dataclasses declare none, and every field is a key of their section."""
@@ -251,3 +260,25 @@ def test_orientation_is_checked_while_parsing(default_config, tmp_path):
                                                                                             index=False)
     config["fmri"]["regions"]["table"] = str(labels)
     check_orientation(config, sheet, None)
+
+
+def test_every_agent_has_parameters_in_the_schema_and_every_cognitive_model_is_an_agent():
+    from brainrnn.lowrank.agents import AGENT_CLASSES
+
+    assert sorted(AGENT_CLASSES) == sorted(lowrank.AGENTS)
+    for name, cls in AGENT_CLASSES.items():
+        assert sorted(DEFAULTS["lowrank"]["agent_parameters"][name]) == sorted(cls.parameter_names), name
+    assert {model for models in lowrank.COGNITIVE_MODELS.values() for model in models} == set(lowrank.AGENTS)
+
+
+def test_an_unusable_choice_table_stops_the_workflow_before_any_job(tmp_path):
+    from brainrnn.lowrank.choices import check_choice_tables
+
+    bad = tmp_path / "choices.tsv"
+    bad.write_text("session\ttrial\taction\treward\n1\t0\t5\t1\n")
+    settings = copy.deepcopy(DEFAULTS["lowrank"])
+    settings["choices"]["tables"]["reversal"] = str(bad)
+    with pytest.raises(InputError, match="action 5 is outside 0..1"):
+        check_choice_tables(settings)
+    settings["modes"] = ["act"]  # a table that is never fitted is not read
+    check_choice_tables(settings)

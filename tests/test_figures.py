@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from brainrnn import cbrnn, fmri, gradreg, microns
+from brainrnn import cbrnn, fmri, gradreg, lowrank, microns
 from brainrnn.microns.figures import (
     MODE_MARKER,
     TASK_MARKERS,
@@ -28,7 +28,7 @@ from brainrnn.overview import OVERVIEW_TITLES, draw_figure, figures_module, load
 from brainrnn.plotting import apply_style, palette, save_figure, vector_colorbar
 from brainrnn.report_page import config_page
 
-FAMILIES = ["fmri", "gradreg", "cbrnn", "microns"]
+FAMILIES = ["fmri", "gradreg", "cbrnn", "microns", "lowrank"]
 SUBJECTS = ["01", "02", "03", "04"]
 GROUPS = ["control", "control", "patient", "patient"]
 VARIANTS = ["gradreg", "unregularised", "l1"]
@@ -155,9 +155,49 @@ def write_synthetic_results(folder: Path) -> tuple[dict[str, object], dict[str, 
     inputs["microns__reported"] = _tsv(pd.DataFrame({"task": TASKS, **{v: [0.9, 0.6] for v in MICRONS_VARIANTS}}),
                                        folder / "reported.tsv")
 
+    inputs.update(write_lowrank_tables(folder, rng))
     params = {"fmri": {"subjects": SUBJECTS}, "gradreg": {"keys": keys, "variants": VARIANTS},
-              "cbrnn": {}, "microns": {"variants": MICRONS_VARIANTS, "tasks": TASKS}}
+              "cbrnn": {}, "microns": {"variants": MICRONS_VARIANTS, "tasks": TASKS},
+              "lowrank": {"configurations": ["premature", "mature", "gru"], "tasks": list(lowrank.TASKS),
+                          "modes": list(lowrank.MODES)}}
     return inputs, params
+
+
+def write_lowrank_tables(folder: Path, rng: np.random.Generator) -> dict[str, object]:
+    """The low-rank family's summary tables (every mode, task and configuration, two seeds)."""
+    configurations = ["premature", "mature", "gru-1", "gru-2"]
+    keys = [{"mode": m, "task": t, "configuration": c, "seed": seed} for m in lowrank.MODES for t in lowrank.TASKS
+            for c in configurations for seed in (0, 1)]
+    runs = pd.DataFrame([{**key, "decay_target": 0.2 if key["configuration"] == "premature" else 0.4,
+                          "effective_rank_plain": rng.uniform(5, 8), "effective_rank_squared": rng.uniform(2, 5)}
+                         for key in keys])
+    spectra = pd.DataFrame([{**key, "index": i, "singular_values": 2 * np.exp(-0.3 * i)} for key in keys
+                            if not key["configuration"].startswith("gru") for i in range(9)])
+    curves = pd.DataFrame([{**key, "lag": lag, "adaptation_curve": float(lag >= 2)} for key in keys
+                           if key["task"] == "reversal" for lag in range(-5, 20)])
+    rows = []
+    for mode in lowrank.MODES:
+        for task in lowrank.TASKS:
+            for configuration, kind in [*((c, "network") for c in configurations), ("q_learning", "cognitive model"),
+                                        ("hybrid", "generating agent")]:
+                row = {"mode": mode, "task": task, "configuration": configuration, "kind": kind,
+                       "units": int(configuration[-1]) if configuration.startswith("gru") else np.nan,
+                       "nll": rng.uniform(0.3, 0.6), "nll_ceiling": 0.25, "nll_chance": np.log(2)}
+                row["nll_ci_low"], row["nll_ci_high"] = row["nll"] - 0.02, row["nll"] + 0.02
+                for condition in ("common_rewarded", "rare_rewarded", "common_unrewarded", "rare_unrewarded"):
+                    value = row[condition] = rng.uniform(0.4, 0.9)
+                    row[f"{condition}_ci_low"], row[f"{condition}_ci_high"] = value - 0.05, value + 0.05
+                rows.append(row)
+    predictions = pd.DataFrame([{"prediction": "effective rank", "measure": "effective_rank_plain", "mode": "act",
+                                 "task": "reversal", "verdict": "confirmed"}])
+    bridge = pd.DataFrame({"subject": SUBJECTS, "group": GROUPS, "dispersion": rng.uniform(0.09, 0.12, 4),
+                           "effective_rank_squared": rng.uniform(10, 20, 4)})
+    return {"lowrank__summary": _tsv(pd.DataFrame(rows), folder / "lowrank.tsv"),
+            "lowrank__runs": _tsv(runs, folder / "lowrank_runs.tsv"),
+            "lowrank__predictions": _tsv(predictions, folder / "lowrank_predictions.tsv"),
+            "lowrank__spectra": _tsv(spectra, folder / "lowrank_spectra.tsv"),
+            "lowrank__curves": _tsv(curves, folder / "lowrank_curves.tsv"),
+            "lowrank__bridge": _tsv(bridge, folder / "lowrank_bridge.tsv")}
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +215,7 @@ def _save(figure, folder: Path, name: str) -> tuple[bytes, bytes]:
 
 
 STAGE_FIGURES = {"fmri": fmri.FIGURES, "gradreg": gradreg.FIGURES, "cbrnn": cbrnn.FIGURES,
-                 "microns": microns.FIGURES}
+                 "microns": microns.FIGURES, "lowrank": lowrank.FIGURES}
 EVERY_FIGURE = [(f"{family}_{stem}", [family]) for family, stems in STAGE_FIGURES.items() for stem in stems] + [
     (f"family_{family}", [family]) for family in FAMILIES] + [("overview", FAMILIES)]
 
@@ -246,7 +286,7 @@ def test_rendering_is_byte_identical_across_processes_and_hash_seeds(synthetic, 
 
 
 @pytest.mark.parametrize("family, letters", [("fmri", "ABCDEFG"), ("gradreg", "ABCDEF"), ("cbrnn", "ABCDEF"),
-                                             ("microns", "ABCDEF")])
+                                             ("microns", "ABCDEF"), ("lowrank", "ABCDEF")])
 def test_family_figures_letter_their_panels_in_reading_order(synthetic, family, letters):
     inputs, params = synthetic
     apply_style(8)

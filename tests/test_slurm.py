@@ -34,13 +34,15 @@ SUBJECTS = "subject\tgroup\n101309\tcontrol\n102311\tpatient\n102816\tcontrol\n"
 # one model per family keeps the run short; every family, the fMRI stages and the summaries are there
 MODELS = copy.deepcopy(SMALL_MODELS)
 merge_config(MODELS, {"gradreg": {"variants": ["gradreg"]}, "cbrnn": {"seeds": [0]},
-                      "microns": {"variants": ["W*D*C"]}})
+                      "microns": {"variants": ["W*D*C"]},
+                      "lowrank": {"tasks": ["reversal"], "modes": ["fit"], "configurations": ["premature"]}})
 # final outputs of every stage: fMRI (gradients, spread, timescales), gradient-regularised networks with
 # their fixed points and summaries, MICrONS (field, nulls, training, fixed points, summary) and the
-# cortico-cerebellar networks (CB-RNN and the matched RNN trained, the frozen-core stage, fixed points)
+# cortico-cerebellar networks (CB-RNN and the matched RNN trained, the frozen-core stage, fixed points),
+# the low-rank family (choice data, cognitive models, one configuration's networks, fixed points, summary)
 TARGETS = ["results/fmri/timescale_gradient.tsv", "results/summary/gradreg.tsv", "results/summary/microns.tsv",
            "results/microns/synthetic/quality.json", "results/rnn/cbrnn/reservoir/seed-0/fixed_points.tsv",
-           "results/rnn/cbrnn/rnn/seed-0/metrics.json"]
+           "results/rnn/cbrnn/rnn/seed-0/metrics.json", "results/summary/lowrank.tsv"]
 # the slurm profile alone (no workflow profile), plus what this test machine needs: no
 # accounting database (so squeue, not sacct, and no account), one node with 2 CPUs (so bundled jobs
 # ask for 2), status checks every few seconds instead of every 40 s

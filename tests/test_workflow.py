@@ -33,6 +33,12 @@ SMALL_MODELS = {
     "microns": {"variants": ["W*D*C", "W"], "tasks": ["go_nogo"], "seeds": [0, 1], "n_nulls": 5, "n_degree_nulls": 2,
                 "synthetic": {"n_neurons": 60},
                 "training": {"steps": 20, "eval_every": 10, "eval_trials": 128, "batch_size": 64}},
+    "lowrank": {"seeds": [0, 1], "tasks": ["reversal", "two_stage"], "fixed_point_seeds": [0],
+                "task_settings": {"reversal": {"trials": 30}, "two_stage": {"trials": 30}},
+                "choices": {"sessions": 12}, "cognitive": {"starts": 1}, "gru": {"units": [1]},
+                "fit": {"max_epochs": 6, "patience": 3},
+                "act": {"epochs": 2, "steps_per_epoch": 3, "sessions": 4, "eval_sessions": 4},
+                "analysis": {"test_sessions": 8}},
 }
 
 
@@ -421,9 +427,9 @@ def test_the_report_holds_every_figure_and_renders_its_captions(demo_run):
         assert f"{name}.png" in html
 
 
-FAMILY_FIGURES = ["family_fmri", "family_gradreg", "family_cbrnn", "family_microns", "overview"]
+FAMILY_FIGURES = ["family_fmri", "family_gradreg", "family_cbrnn", "family_microns", "family_lowrank", "overview"]
 FAMILY_RULES = ["figure_family_fmri", "figure_family_gradreg", "figure_family_cbrnn", "figure_family_microns",
-                "figure_overview", "report_config"]
+                "figure_family_lowrank", "figure_overview", "report_config"]
 
 
 def test_family_figures_are_vector_with_embedded_fonts_and_byte_identical_on_rerun(demo_run):
@@ -491,23 +497,64 @@ def test_microns_stage_outputs(demo_run):
 
 def test_growing_the_study_trains_only_the_new_models(demo_run):
     """Keys that only select what runs (variants, tasks, analysis sizes) stay out of the training
-    params, so adding a variant or task, or resizing an analysis, keeps every trained model."""
+    params, so adding a variant or task, or resizing an analysis, keeps every trained model; the low-rank
+    networks keep theirs when the GRU sizes change (a job's params hold only the keys it reads)."""
     grown = {"gradreg": {"variants": [*SMALL_MODELS["gradreg"]["variants"], "l1"]},
              "microns": {"variants": [*SMALL_MODELS["microns"]["variants"], "WD*"],
                          "tasks": ["go_nogo", "perceptual_dm"]},
-             "cbrnn": {"ablation_trials": 32}}
+             "cbrnn": {"ablation_trials": 32},
+             "lowrank": {"tasks": ["reversal", "two_stage", "bandit"], "gru": {"units": [1, 2]}}}
     (demo_run / "config/grown.yaml").write_text(yaml.safe_dump(grown))
     result = run_snakemake(demo_run, "--dry-run", "--configfiles", "config/config.yaml", "config/grown.yaml")
     assert result.returncode == 0, result.stdout[-4000:]
     jobs = planned_jobs(result.stdout)
     planned = {rule for rule, _ in jobs}
-    assert {"train_gradreg", "train_microns", "ablate_cbrnn"} <= planned
+    assert {"train_gradreg", "train_microns", "ablate_cbrnn", "train_lowrank", "train_lowrank_gru"} <= planned
     assert not {"train_cbrnn", "freeze_cbrnn"} & planned
     for rule, wildcards in jobs:
         if rule == "train_gradreg":
             assert wildcards["variant"] == "l1", wildcards
         elif rule == "train_microns":
             assert wildcards["variant"] == slug("WD*") or wildcards["task"] == "perceptual_dm", wildcards
+        elif rule in ("train_lowrank", "simulate_lowrank", "fit_cognitive_lowrank"):
+            assert wildcards["task"] == "bandit", (rule, wildcards)  # GRU sizes are not read by these jobs
+
+
+def test_lowrank_stage_outputs(demo_run):
+    from brainrnn.persistence import load_member
+
+    summary = pd.read_csv(demo_run / "results/summary/lowrank.tsv", sep="\t")
+    networks = summary[summary["kind"] == "network"]
+    assert set(zip(networks["mode"], networks["task"], networks["configuration"], strict=True)) == {
+        (mode, task, configuration) for mode in ("fit", "act") for task in ("reversal", "two_stage")
+        for configuration in ("premature", "mature", "gru-1")}
+    assert (networks["n_seeds"] == 2).all()
+    fitted = summary[(summary["mode"] == "fit") & (summary["kind"] != "network")]
+    assert {"bayesian", "hybrid", "model_based", "q_learning"} <= set(fitted["configuration"])
+    assert (fitted["nll"] < fitted["nll_chance"]).all()  # fitted cognitive models and the agents beat chance
+    for column in ("nll", "nll_ci_low", "nll_ci_high", "nll_ceiling", "effective_rank_plain", "effective_rank_squared"):
+        assert column in summary.columns
+    developmental = networks[networks["configuration"].isin(["premature", "mature"])]
+    assert (developmental["effective_rank_plain"] >= developmental["effective_rank_squared"]).all()
+    predictions = pd.read_csv(demo_run / "results/summary/lowrank_predictions.tsv", sep="\t")
+    assert set(predictions["verdict"]) <= {"confirmed", "not confirmed", "not tested"}
+    assert {"effective_rank_plain", "decay_gamma", "heterogeneity", "mb_index"} <= set(predictions["measure"])
+    model, meta = load_member(demo_run / "results/rnn/lowrank/act/reversal/premature/seed-0/model.pt")
+    assert meta["family"] == "lowrank" and meta["task"] == "reversal" and model.shape.rank == 9
+    assert (demo_run / "results/rnn/lowrank/act/reversal/premature/seed-0/fixed_points.tsv").exists()
+    assert not (demo_run / "results/rnn/lowrank/act/reversal/premature/seed-1/fixed_points.tsv").exists()
+    gru = torch.load(demo_run / "results/rnn/lowrank/fit/two_stage/gru-1/seed-1/network.pt", weights_only=True)
+    assert gru["shape"]["n_hidden"] == 1 and gru["meta"]["configuration"] == "gru-1"
+    bridge = pd.read_csv(demo_run / "results/summary/lowrank_bridge.tsv", sep="\t", dtype={"subject": str})
+    assert len(bridge) == DEMO_SUBJECTS and (bridge["effective_rank_plain"] > bridge["effective_rank_squared"]).all()
+    for name in lowrank_figure_names():
+        assert (demo_run / f"results/figures/{name}.pdf").stat().st_size > 5000
+
+
+def lowrank_figure_names():
+    from brainrnn.lowrank import FIGURES
+
+    return [f"lowrank_{stem}" for stem in FIGURES] + ["family_lowrank"]
 
 
 def test_the_compression_experiment_plans_its_runs(tmp_path):

@@ -10,7 +10,9 @@ from the members' generators and moved there, so a GPU run sees the same data as
 
 What differs between experiments is a :class:`Schedule`: which task each member trains on
 (a fixed task, or a curriculum level per member), how and when it is evaluated, which members or
-parameter groups must not move, what the history records and when training ends. The trainer
+parameter groups must not move, what the history records and when training ends. A schedule whose
+data depend on the model (closed loop: the network's own choices feed its next inputs) supplies
+each step's loss itself (:meth:`Schedule.step_loss`); the trainer then only applies it. The trainer
 owns the rest: the optimiser, the step (:func:`train_step`), clipping, and a checkpoint written
 atomically every ``checkpoint_every`` steps; rerunning after a crash, even ``kill -9``, resumes
 from it and ends with the same weights as an uninterrupted run.
@@ -99,6 +101,12 @@ class Schedule(ABC):
     def finished(self) -> bool:
         """True once no member needs more training (checked before every step)."""
         return False
+
+    def step_loss(self, model: LeakyRNN) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """This step's loss per member (with its graph) and a score per member, for schedules whose data
+        depend on the model (closed loop: the network's own choices make its next inputs). None, the
+        default: the trainer runs the model over :meth:`sample` and scores it with the task."""
+        return None
 
     @abstractmethod
     def state_dict(self) -> dict[str, Any]:
@@ -213,14 +221,23 @@ def train_step(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: lis
     the optimiser's state. Returns the per-member total loss, training accuracy and penalty of this step.
     """
     outputs, _ = model(batch.inputs, noise=noise, running=batch.running)
-    task_loss = task.loss(outputs, batch)
-    regulariser = penalty(model) if penalty is not None else outputs.new_zeros(model.members)
+    loss, regulariser = apply_loss(model, optimiser, trainable, task.loss(outputs, batch), penalty=penalty,
+                                   clip_grad_norm=clip_grad_norm, closed=closed)
+    return loss, task.accuracy(outputs.detach(), batch), regulariser
+
+
+def apply_loss(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: list[torch.nn.Parameter],
+               task_loss: torch.Tensor, *, penalty: Penalty | None = None, clip_grad_norm: float | None = None,
+               closed: Sequence[ClosedGroup] = ()) -> tuple[torch.Tensor, torch.Tensor]:
+    """Update every member from its loss (+ penalty): backward, per-member clipping, step; members masked
+    out in ``closed`` keep those parameters. Returns the per-member total loss and penalty."""
+    regulariser = penalty(model) if penalty is not None else task_loss.new_zeros(model.members)
     optimiser.zero_grad(set_to_none=False)
     (task_loss + regulariser).sum().backward()
     for parameters, keep in closed:
         for parameter in parameters:
             if parameter.grad is not None:
-                parameter.grad.mul_(keep.view(-1, *([1] * (parameter.dim() - 1))).to(parameter.grad.dtype))
+                parameter.grad.mul_(keep.view(-1, *([1] * (parameter.dim() - 1))).to(parameter.grad))
     if clip_grad_norm is not None:
         clip_per_member(trainable, clip_grad_norm)
     saved = [(parameter, parameter.detach().clone(), keep) for parameters, keep in closed for parameter in parameters]
@@ -230,7 +247,7 @@ def train_step(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: lis
             for parameter, before, keep in saved:
                 keep_here = keep.to(parameter.device).view(-1, *([1] * (parameter.dim() - 1)))
                 parameter.copy_(torch.where(keep_here, parameter, before))
-    return (task_loss + regulariser).detach(), task.accuracy(outputs.detach(), batch), regulariser.detach()
+    return (task_loss + regulariser).detach(), regulariser.detach()
 
 
 @dataclass
@@ -245,22 +262,30 @@ def train_ensemble(model: LeakyRNN, schedule: Schedule, options: TrainingOptions
     """Train every member of ``model`` as ``schedule`` says; resume from ``checkpoint`` when it exists."""
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimiser = make_optimiser(trainable, options)
-    device = model.alpha.device
+    device = next(model.parameters()).device
     step, running = 0, torch.zeros(2, model.members, device=device)
     if checkpoint is not None and checkpoint.exists():
         step, running = _load_checkpoint(checkpoint, model, optimiser, schedule, config_hash)
         running = running.to(device)
         LOG.info("resumed from %s at step %d", checkpoint, step)
     while step < options.steps and not schedule.finished():
-        batch, task = schedule.sample()
-        batch = batch.to(device)
-        noise = None
-        if options.recurrent_noise is not None:
-            noise = member_noise(schedule.generators, batch.n_steps, batch.inputs.shape[2], model.shape.n_hidden,
-                                 options.recurrent_noise).to(device)
-        loss, accuracy, regulariser = train_step(model, optimiser, trainable, batch, task, noise=noise,
-                                                 penalty=penalty, clip_grad_norm=options.clip_grad_norm,
-                                                 closed=schedule.closed(model, trainable))
+        supplied = schedule.step_loss(model)
+        if supplied is None:
+            batch, task = schedule.sample()
+            batch = batch.to(device)
+            noise = None
+            if options.recurrent_noise is not None:
+                noise = member_noise(schedule.generators, batch.n_steps, batch.inputs.shape[2],
+                                     model.shape.n_hidden, options.recurrent_noise).to(device)
+            loss, accuracy, regulariser = train_step(model, optimiser, trainable, batch, task, noise=noise,
+                                                     penalty=penalty, clip_grad_norm=options.clip_grad_norm,
+                                                     closed=schedule.closed(model, trainable))
+        else:
+            task_loss, accuracy = supplied
+            loss, regulariser = apply_loss(model, optimiser, trainable, task_loss, penalty=penalty,
+                                           clip_grad_norm=options.clip_grad_norm,
+                                           closed=schedule.closed(model, trainable))
+            accuracy = accuracy.to(device)
         running += torch.stack([loss, accuracy])
         step += 1
         if step % options.eval_every == 0 or step == options.steps:
@@ -296,7 +321,7 @@ def evaluate(model: LeakyRNN, task: Task, batch: TaskBatch) -> tuple[torch.Tenso
     """Noise-free accuracy and loss per member on a fixed member-stacked batch, run where the model is,
     ``EVAL_CHUNK_TRIALS`` trials at a time (the accuracy is exactly that of one pass, the loss equal up to
     rounding); returned on the CPU."""
-    batch = batch.to(model.alpha.device)
+    batch = batch.to(next(model.parameters()).device)
     trials = batch.labels.shape[-1]
     correct, loss_sum, weight_sum = (torch.zeros(model.members) for _ in range(3))
     for start in range(0, trials, EVAL_CHUNK_TRIALS):

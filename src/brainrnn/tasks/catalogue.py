@@ -42,6 +42,14 @@ CATALOGUE: dict[str, TaskInfo] = {info.name: info for info in (
              "Go/NoGo, sizes from Shakiba et al. (arXiv:2606.14975); trial logic ours"),
     TaskInfo("perceptual_dm", "cortical", "stimulus", ("fixation", "evidence 1", "evidence 2"),
              "perceptual decision-making, sizes and coherences from Shakiba et al. (arXiv:2606.14975)"),
+    TaskInfo("reversal", "reward", "trials", ("action {k}", "reward"),
+             "two-armed reversal learning (Ji-An, Benna & Mattar, Nature 2025): 0.8/0.2, blocks of 20-40 trials"),
+    TaskInfo("two_stage", "reward", "trials", ("action {k}", "reward", "state {k}"),
+             "two-stage task without a second-stage choice (Ji-An et al. 2025; Miller et al. 2017): common "
+             "transition 0.8, reward probabilities as reflected Gaussian walks (sd 0.025 in [0.25, 0.75])"),
+    TaskInfo("bandit", "reward", "trials", ("action {k}", "reward"),
+             "drifting four-armed bandit (Ji-An et al. 2025): reward probabilities as reflected Gaussian walks, "
+             "sudden jumps in the volatile variant; step size and jump rate ours"),
 )}
 
 
