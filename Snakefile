@@ -1,6 +1,6 @@
 # Brain-constrained recurrent neural networks: from fMRI and connectomes to figures.
 # Run `make run` for the demo, or `snakemake --profile profiles/local --configfile <yours>`;
-# `snakemake <target>` runs one part: fmri, gradreg, cbrnn, microns, figures or all (the default).
+# `snakemake <target>` runs one part: fmri, gradreg, cbrnn, microns, jedi, figures or all (the default).
 from snakemake.utils import min_version
 
 min_version("9.27.1")
@@ -21,6 +21,7 @@ include: "rules/microns.smk"
 include: "rules/gradreg.smk"
 include: "rules/cbrnn.smk"
 include: "rules/fixed_points.smk"
+include: "rules/jedi.smk"
 include: "rules/figures.smk"
 include: "rules/manifest.smk"
 
@@ -54,6 +55,12 @@ rule cbrnn:
 rule microns:
     input:
         family_targets("microns") if MICRONS["enabled"] else [],
+    localrule: True
+
+
+rule jedi:
+    input:
+        family_targets("jedi") if JEDI["enabled"] else [],
     localrule: True
 
 

@@ -10,7 +10,7 @@ from snakemake.exceptions import WorkflowError
 # through workflow_scripts/brainrnn, a link to src/brainrnn (Snakemake puts a script's folder on its path)
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from brainrnn import cbrnn, fmri, gradreg, microns
+from brainrnn import cbrnn, fmri, gradreg, jedi, microns
 from brainrnn.config import load_study, settings_without, subject_tr
 from brainrnn.download import file_name
 from brainrnn.errors import InputError
@@ -35,6 +35,7 @@ GRADREG = config["gradreg"]
 CBRNN = config["cbrnn"]
 MICRONS = config["microns"]
 MICRONS_TRAINED = MICRONS["enabled"] and MICRONS["train"]
+JEDI = config["jedi"]
 FAMILIES = [
     family
     for family, enabled in (
@@ -42,6 +43,7 @@ FAMILIES = [
         ("gradreg", GRADREG["enabled"]),
         ("cbrnn", CBRNN["enabled"]),
         ("microns", MICRONS_TRAINED),
+        ("jedi", JEDI["enabled"]),
     )
     if enabled
 ]
@@ -50,12 +52,14 @@ TITLES = {
     "gradreg": gradreg.TITLE,
     "cbrnn": cbrnn.TITLE,
     "microns": microns.TITLE,
+    "jedi": jedi.TITLE,
 }
 FIGURES = {
     "fmri": fmri.FIGURES,
     "gradreg": gradreg.FIGURES,
     "cbrnn": cbrnn.FIGURES,
     "microns": microns.FIGURES,
+    "jedi": jedi.FIGURES,
 }
 
 # Training params leave out the keys that only select what runs (variants, tasks, seeds, analysis
@@ -91,6 +95,11 @@ MICRONS_TRAINING_SETTINGS = settings_without(
     "n_nulls",
     "synthetic",
 )
+JEDI_DATA_SETTINGS = {key: JEDI[key] for key in ("teachers", "observation", "trials")}
+"""What the simulated recordings depend on (the teachers' settings, since they are retrained on a change)."""
+JEDI_FIT_SETTINGS = settings_without(
+    JEDI, "enabled", "networks", "teachers", "fits", "classification", "fixed_points"
+)
 FIXED_POINT_SEEDS = {
     family: seeds
     for family, seeds, enabled in (
@@ -108,7 +117,9 @@ MICRONS_VARIANT_OF_SLUG = {
 
 def one_of(names):
     """A wildcard constraint that accepts exactly these names."""
-    return "|".join(re.escape(str(name)) for name in sorted(names, key=len, reverse=True))
+    return "|".join(
+        re.escape(str(name)) for name in sorted(names, key=len, reverse=True)
+    )
 
 
 wildcard_constraints:
@@ -276,6 +287,8 @@ def family_targets(family):
         ]
     elif family == "cbrnn":
         tables = ["results/summary/cbrnn.tsv"]
+    elif family == "jedi":
+        tables = ["results/summary/jedi.tsv"]
     else:
         tables = expand("results/microns/{field}/quality.json", field=MICRONS["fields"])
         if not MICRONS_TRAINED:
@@ -316,6 +329,18 @@ def family_inputs(family):
             "dimensionality": rules.summarise_cbrnn.output.dimensionality,
             "runs": rules.summarise_cbrnn.output.runs,
         }
+    if family == "jedi":
+        return {
+            "summary": rules.summarise_jedi.output.summary,
+            "fit_table": rules.summarise_jedi.output.fits,
+            "classification": rules.summarise_jedi.output.classification,
+            "confusion": rules.summarise_jedi.output.confusion,
+            "few_shot": rules.summarise_jedi.output.few_shot,
+            "frequency": rules.summarise_jedi.output.frequency,
+            "embeddings": "results/jedi/fits/jedi/embeddings.tsv",
+            "contexts": rules.simulate_jedi.output.contexts,
+            "spectra": rules.fixed_points_jedi.output.spectra,
+        }
     return {
         "summary": rules.summarise_microns.output.summary,
         "runs": rules.summarise_microns.output.runs,
@@ -331,4 +356,11 @@ def loader_params(family):
         return {"keys": gradreg_runs(), "variants": GRADREG["variants"]}
     if family == "cbrnn":
         return {"keys": cbrnn_runs()}
+    if family == "jedi":
+        return {"fits": JEDI["fits"]}
     return {"variants": MICRONS["variants"], "tasks": MICRONS["tasks"]}
+
+
+def jedi_network_models():
+    """The saved networks other families trained that JEDI observes as contexts."""
+    return [f"results/rnn/{network}/model.pt" for network in JEDI["networks"]]

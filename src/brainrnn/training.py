@@ -18,23 +18,54 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import torch
 
 from brainrnn.errors import InputError
-from brainrnn.models.rnn import LeakyRNN
+from brainrnn.models.rnn import LeakyRNN, RNNShape
 from brainrnn.persistence import load_checked, save_state
 from brainrnn.seeding import derive_seed
 from brainrnn.tasks.base import Task, TaskBatch, stack_batches
 
 LOG = logging.getLogger(__name__)
-Penalty = Callable[[LeakyRNN], torch.Tensor]
+
+
+class Ensemble(Protocol):
+    """What the trainer trains: a module whose ``members`` are optimised side by side (a :class:`LeakyRNN`,
+    or a model built on it, such as one whose weights a hypernetwork generates); ``shape`` sizes the
+    recurrent noise."""
+
+    shape: RNNShape
+
+    @property
+    def members(self) -> int: ...
+
+    def parameters(self, recurse: bool = True) -> Iterator[torch.nn.Parameter]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any: ...
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class Scorer(Protocol):
+    """What scores a batch: a :class:`Task`, or any loss over the batch's targets (e.g. observed activity)."""
+
+    def loss(self, outputs: torch.Tensor, batch: TaskBatch) -> torch.Tensor: ...
+
+    def accuracy(self, outputs: torch.Tensor, batch: TaskBatch) -> torch.Tensor: ...
+
+
+Penalty = Callable[[Any], torch.Tensor]
 """Maps the model to one regularisation value per member, shape (members,)."""
+Forward = Callable[[Any, TaskBatch, "torch.Tensor | None"], tuple[torch.Tensor, torch.Tensor]]
+"""Runs the model on a batch (with recurrent noise): (outputs, states)."""
 ClosedGroup = tuple[list[torch.nn.Parameter], torch.Tensor]
 """Parameters and a per-member mask: members where the mask is False keep their values this step."""
 CHECKPOINT_FORMAT = 2
@@ -77,15 +108,19 @@ class Schedule(ABC):
     rows: list[dict[str, Any]]
 
     @abstractmethod
-    def sample(self) -> tuple[TaskBatch, Task]:
+    def sample(self) -> tuple[TaskBatch, Scorer]:
         """The next training batch, one block per member stacked on axis 1, and the task that scores it."""
 
-    def closed(self, model: LeakyRNN, trainable: list[torch.nn.Parameter]) -> list[ClosedGroup]:
+    def forward(self, model: Any, batch: TaskBatch, noise: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the model on the batch just sampled (default: the batch's inputs, noise and running mask)."""
+        return model(batch.inputs, noise=noise, running=batch.running)
+
+    def closed(self, model: Any, trainable: list[torch.nn.Parameter]) -> list[ClosedGroup]:
         """Parameter groups some members must not change this step (default: none)."""
         return []
 
     @abstractmethod
-    def evaluate(self, model: LeakyRNN, step: int, train_sums: torch.Tensor, count: int,
+    def evaluate(self, model: Any, step: int, train_sums: torch.Tensor, count: int,
                  penalty: torch.Tensor) -> str:
         """Evaluate after ``step``, append history rows, update per-member state; return a log line.
 
@@ -200,15 +235,19 @@ def make_optimiser(parameters: list[torch.nn.Parameter], options: TrainingOption
     raise ValueError(f"unknown optimiser '{options.optimiser}' (use one of {', '.join(OPTIMISERS)})")
 
 
-def train_step(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: list[torch.nn.Parameter],
-               batch: TaskBatch, task: Task, *, noise: torch.Tensor | None = None, penalty: Penalty | None = None,
-               clip_grad_norm: float | None = None, closed: Sequence[ClosedGroup] = ()) -> tuple[torch.Tensor, ...]:
+def train_step(model: Ensemble, optimiser: torch.optim.Optimizer, trainable: list[torch.nn.Parameter],
+               batch: TaskBatch, task: Scorer, *, noise: torch.Tensor | None = None, penalty: Penalty | None = None,
+               clip_grad_norm: float | None = None, closed: Sequence[ClosedGroup] = (),
+               forward: Forward | None = None) -> tuple[torch.Tensor, ...]:
     """One update of every member: forward, loss (+ penalty), backward, per-member clipping, step.
 
-    Members masked out in ``closed`` keep those parameters. Returns the per-member total loss,
-    training accuracy and penalty of this step.
+    Members masked out in ``closed`` keep those parameters; ``forward`` runs the model on the batch
+    (default: on its inputs). Returns the per-member total loss, training accuracy and penalty of this step.
     """
-    outputs, _ = model(batch.inputs, noise=noise, running=batch.running)
+    if forward is None:
+        outputs, _ = model(batch.inputs, noise=noise, running=batch.running)
+    else:
+        outputs, _ = forward(model, batch, noise)
     task_loss = task.loss(outputs, batch)
     regulariser = penalty(model) if penalty is not None else torch.zeros(model.members)
     optimiser.zero_grad(set_to_none=False)
@@ -231,7 +270,7 @@ class TrainingRun:
     steps_run: int
 
 
-def train_ensemble(model: LeakyRNN, schedule: Schedule, options: TrainingOptions, *, penalty: Penalty | None = None,
+def train_ensemble(model: Ensemble, schedule: Schedule, options: TrainingOptions, *, penalty: Penalty | None = None,
                    checkpoint: Path | None = None, config_hash: str = "") -> TrainingRun:
     """Train every member of ``model`` as ``schedule`` says; resume from ``checkpoint`` when it exists."""
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
@@ -249,7 +288,7 @@ def train_ensemble(model: LeakyRNN, schedule: Schedule, options: TrainingOptions
                  for generator in schedule.generators], dim=1)
         loss, accuracy, regulariser = train_step(model, optimiser, trainable, batch, task, noise=noise,
                                                  penalty=penalty, clip_grad_norm=options.clip_grad_norm,
-                                                 closed=schedule.closed(model, trainable))
+                                                 closed=schedule.closed(model, trainable), forward=schedule.forward)
         running += torch.stack([loss, accuracy])
         step += 1
         if step % options.eval_every == 0 or step == options.steps:
@@ -286,7 +325,7 @@ def _fmt(values: torch.Tensor) -> str:
     return "[" + " ".join(f"{float(value):.3f}" for value in values) + "]"
 
 
-def _load_checkpoint(path: Path, model: LeakyRNN, optimiser: torch.optim.Optimizer, schedule: Schedule,
+def _load_checkpoint(path: Path, model: Ensemble, optimiser: torch.optim.Optimizer, schedule: Schedule,
                      config_hash: str) -> tuple[int, torch.Tensor]:
     state = load_checked(path, config_hash)
     if state.get("format") != CHECKPOINT_FORMAT:

@@ -42,6 +42,10 @@ CATALOGUE: dict[str, TaskInfo] = {info.name: info for info in (
              "Go/NoGo, sizes from Shakiba et al. (arXiv:2606.14975); trial logic ours"),
     TaskInfo("perceptual_dm", "cortical", "stimulus", ("fixation", "evidence 1", "evidence 2"),
              "perceptual decision-making, sizes and coherences from Shakiba et al. (arXiv:2606.14975)"),
+    TaskInfo("sine", "generation", "generation", ("frequency",),
+             "sine-wave generation at 1-10 Hz with the frequency as a static input, the teacher task of JEDI's "
+             "simulated benchmark (Jamkhandi et al., arXiv:2603.10489, as public reviews describe it); input "
+             "coding, timing and scoring ours"),
 )}
 
 
