@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 import yaml
 
-from brainrnn import cbrnn, gradreg, microns
+from brainrnn import cbrnn, gradreg, jedi, microns
 from brainrnn.analysis.fixed_points import FixedPointOptions
 from brainrnn.cbrnn.model import CBConfig
 from brainrnn.cbrnn.train import CurriculumOptions
@@ -19,6 +19,7 @@ from brainrnn.errors import InputError
 from brainrnn.fmri.gradients import GradientOptions
 from brainrnn.fmri.timescales import METHODS
 from brainrnn.fmri.timeseries import CleaningOptions
+from brainrnn.jedi.model import StudentOptions
 from brainrnn.tasks import CATALOGUE
 from brainrnn.training import OPTIMISERS, TrainingOptions
 
@@ -103,13 +104,20 @@ def _schema_enum(*path):
     (("gradreg", "training", "optimiser"), OPTIMISERS),
     (("microns", "training", "optimiser"), OPTIMISERS),
     (("cbrnn", "curriculum", "optimiser"), OPTIMISERS),
+    (("jedi", "fits"), jedi.FITS),
+    (("jedi", "few_shot", "fits"), jedi.EMBEDDED_FITS),
+    (("jedi", "teachers", "memory", "task"), jedi.MEMORY_TASKS),
+    (("jedi", "observation", "model"), jedi.OBSERVATIONS),
+    (("jedi", "model", "embedding"), jedi.EMBEDDINGS),
+    (("jedi", "training", "optimiser"), OPTIMISERS),
+    (("jedi", "teachers", "training", "optimiser"), OPTIMISERS),
 ])
 def test_schema_enums_are_the_library_vocabularies(path, vocabulary):
     assert sorted(_schema_enum(*path)) == sorted(vocabulary)
 
 
 def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch():
-    for names in (gradreg.TASKS, cbrnn.TASKS, microns.TASKS):
+    for names in (gradreg.TASKS, cbrnn.TASKS, microns.TASKS, jedi.MEMORY_TASKS, ("sine",)):
         for name in names:
             assert CATALOGUE[name].analysis_epoch
 
@@ -117,7 +125,8 @@ def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch()
 @pytest.mark.parametrize("options, path", [
     (TrainingOptions, "gradreg.training"), (TrainingOptions, "microns.training"),
     (CurriculumOptions, "cbrnn.curriculum"), (CBConfig, "cbrnn"), (FixedPointOptions, "fixed_points"),
-    (GradientOptions, "gradients"), (CleaningOptions, "fmri.clean"),
+    (GradientOptions, "gradients"), (CleaningOptions, "fmri.clean"), (StudentOptions, "jedi.model"),
+    (TrainingOptions, "jedi.training"), (TrainingOptions, "jedi.teachers.training"),
 ])
 def test_option_classes_take_every_default_from_the_schema(options, path):
     """No competing defaults: the dataclasses declare none, and every field is a key of their section."""
@@ -197,3 +206,28 @@ def test_tr_from_sheet_overrides_config(tmp_path):
     sheet = load_subjects(_sheet(tmp_path, "subject\tgroup\ttr\n01\ta\t0.8\n02\tb\t\n"))
     assert subject_tr(sheet, "01", 2.0, sheet_path="s") == 0.8
     assert subject_tr(sheet, "02", 2.0, sheet_path="s") == 2.0
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"fits": ["full_rank", "shared"]}, "jedi.fits"),
+    ({"few_shot": {"fits": ["full_rank"]}, "fits": ["jedi", "shared"]}, "jedi.few_shot.fits"),
+    ({"trials": {"few_shot": 5}, "few_shot": {"ks": [1, 10]}}, "jedi.trials.few_shot"),
+    ({"networks": ["gradreg/gradreg/sub-101309/seed-7"]}, "jedi.networks"),
+    ({"networks": ["gradreg/gradreg/sub-999999/seed-0"]}, "jedi.networks"),
+])
+def test_jedi_settings_that_cannot_run_are_refused_before_any_job(default_config, overrides, field):
+    from brainrnn.config import check_jedi
+
+    merge_config(default_config, {"jedi": overrides})
+    config = validate_config(default_config)
+    with pytest.raises(InputError, match=field.replace(".", r"\.")):
+        check_jedi(config, load_subjects(ROOT / "config" / "subjects.tsv"))
+
+
+def test_jedi_networks_of_a_family_that_is_off_are_refused(default_config):
+    from brainrnn.config import check_jedi
+
+    merge_config(default_config, {"gradreg": {"enabled": False}})
+    config = validate_config(default_config)
+    with pytest.raises(InputError, match="gradreg family, which is off"):
+        check_jedi(config, load_subjects(ROOT / "config" / "subjects.tsv"))

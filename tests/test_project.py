@@ -41,7 +41,7 @@ def rules(tmp_path_factory):
     return found
 
 
-TARGET_RULES = {"all", "fmri", "gradreg", "cbrnn", "microns", "figures"}
+TARGET_RULES = {"all", "fmri", "gradreg", "cbrnn", "microns", "jedi", "figures"}
 
 
 def test_every_rule_has_a_script_env_log_and_resources(rules):
@@ -59,10 +59,11 @@ def test_every_rule_has_a_script_env_log_and_resources(rules):
 
 def test_light_steps_run_on_the_submitting_node_and_training_does_not(rules):
     local = {rule["name"] for rule in rules if rule["local"]}
-    assert {"summarise_gradreg", "summarise_cbrnn", "summarise_microns", "report_config", "checksum_manifest",
+    assert {"summarise_gradreg", "summarise_cbrnn", "summarise_microns", "summarise_jedi", "report_config",
+            "checksum_manifest",
             "figure_overview", "figure_family_fmri", "figure_gradreg_learning"} <= local
     assert not local & {"train_gradreg", "train_cbrnn", "freeze_cbrnn", "train_microns", "fixed_points_gradreg",
-                     "timeseries"}
+                        "timeseries", "train_jedi_teacher", "fit_jedi", "fixed_points_jedi"}
 
 
 # ----------------------------------------------------------------------------- environments
@@ -192,7 +193,7 @@ sys.meta_path.insert(0, NoTorch())
 """
 
 
-@pytest.mark.parametrize("module", [f"brainrnn.{family}.{part}" for family in ("gradreg", "cbrnn", "microns")
+@pytest.mark.parametrize("module", [f"brainrnn.{family}.{part}" for family in ("gradreg", "cbrnn", "microns", "jedi")
                                     for part in ("summary", "figures")]
                          + ["brainrnn.fmri.figures", "brainrnn.overview", "brainrnn.tasks", "brainrnn.config"])
 def test_summaries_figures_and_vocabularies_import_without_torch(module):
@@ -253,7 +254,7 @@ def test_lock_file_pins_the_direct_dependencies(root):
 
 # ----------------------------------------------------------------------------- layering
 
-FAMILIES = ("gradreg", "cbrnn", "microns")
+FAMILIES = ("gradreg", "cbrnn", "microns", "jedi")
 
 
 def _library_imports(root: Path = SRC) -> dict[str, set[str]]:

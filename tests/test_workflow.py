@@ -33,6 +33,10 @@ SMALL_MODELS = {
     "microns": {"variants": ["W*D*C", "W"], "tasks": ["go_nogo"], "n_nulls": 5,
                 "synthetic": {"n_neurons": 60},
                 "training": {"steps": 20, "eval_every": 10, "eval_trials": 128, "batch_size": 64}},
+    "jedi": {"teachers": {"training": {"steps": 20, "eval_every": 10, "eval_trials": 32}},
+             "trials": {"train": 8, "test": 4}, "training": {"steps": 20, "eval_every": 10},
+             "few_shot": {"ks": [1, 5], "steps": 10}, "classification": {"n_shuffles": 20},
+             "fixed_points": {"trials": 8}},
 }
 
 
@@ -323,8 +327,9 @@ def test_the_report_holds_every_figure_and_renders_its_captions(demo_run):
         assert f"{name}.png" in html
 
 
-FAMILY_FIGURES = ["family_fmri", "family_gradreg", "family_cbrnn", "family_microns", "overview"]
+FAMILY_FIGURES = ["family_fmri", "family_gradreg", "family_cbrnn", "family_microns", "family_jedi", "overview"]
 FAMILY_RULES = ["figure_family_fmri", "figure_family_gradreg", "figure_family_cbrnn", "figure_family_microns",
+                "figure_family_jedi",
                 "figure_overview", "report_config"]
 
 
@@ -417,3 +422,24 @@ def test_the_compression_experiment_plans_its_runs(tmp_path):
     analysed = [wildcards["run"] for rule, wildcards in jobs if rule == "fixed_points_gradreg"]
     assert sorted(analysed) == sorted(f"{variant}/sub-{subject}" for variant, subject in expected)
     assert "results/summary/gradreg_compression.tsv" in result.stdout
+
+
+def test_jedi_stage_outputs(demo_run):
+    """Every context (teachers at each frequency, the memory teacher, the gradient-regularised network) is
+    scored by every fit; the summary's columns name what they hold."""
+    from brainrnn.jedi import SUMMARY_COLUMNS, baseline_column, few_shot_column
+
+    summary = pd.read_csv(demo_run / "results/summary/jedi.tsv", sep="\t")
+    assert list(summary.columns[:len(SUMMARY_COLUMNS)]) == list(SUMMARY_COLUMNS)
+    assert set(summary["context"]) == {"sine-2Hz", "sine-4Hz", "sine-6Hz", "sine-8Hz", "sine-5Hz", "memory-dms",
+                                       "gradreg/gradreg/sub-101309/seed-0"}
+    trained = summary[summary["role"] == "train"]
+    assert trained["r2_heldout"].notna().all() and trained[baseline_column("per_context")].notna().all()
+    heldout = summary[summary["role"] == "heldout"]
+    assert heldout[[few_shot_column(1), few_shot_column(5)]].notna().all().all()
+    teachers = summary[summary["network"].isin(["sine", "memory"])]
+    assert (teachers["n_fixed_teacher"] >= 0).all() and teachers["eigenvalue_distance"].notna().any()
+    classification = pd.read_csv(demo_run / "results/summary/jedi_classification.tsv", sep="\t")
+    assert set(classification["labels"]) == {"context", "task"}
+    for name in ["jedi_embedding", "jedi_reconstruction", "jedi_few_shot", "jedi_spectra", "jedi_frequency"]:
+        assert (demo_run / f"results/figures/{name}.pdf").stat().st_size > 5000

@@ -17,7 +17,9 @@ assignment on their aligned distance; a teacher point is *recovered* when its pa
 ``match_distance`` × the RMS spread of the teacher's activity and has the same stability. The
 eigenvalue distance of a pair is the mean |λ − μ| of their leading ``n_eigenvalues`` Jacobian
 eigenvalues (by modulus), optimally assigned (eigenvalues need no alignment: they are invariant
-under a change of coordinates).
+under a change of coordinates). Only points in the region the activity visits count on either side: within
+``visited_radius`` × the RMS distance of the epoch's states from their centroid (the data say nothing about
+the dynamics far from where the activity goes).
 """
 
 from __future__ import annotations
@@ -142,9 +144,10 @@ def procrustes_map(source: np.ndarray, target: np.ndarray, dims: int) -> tuple[A
 
 def compare_fixed_points(teacher: LeakyRNN, decoded: LeakyRNN, trials: EpochTrials, decoded_inputs: torch.Tensor,
                          decoded_held: torch.Tensor, options: FixedPointOptions, *, align_dims: int,
-                         match_distance: float, n_eigenvalues: int) -> PointComparison:
-    """Search both networks' fixed points under the held input from their own epoch states, align the decoded
-    state space to the teacher's on the same trials' activity, and pair the points (module docstring)."""
+                         match_distance: float, n_eigenvalues: int, visited_radius: float) -> PointComparison:
+    """Search both networks' fixed points under the held input from their own epoch states, keep those in the
+    region the activity visits, align the decoded state space to the teacher's on the same trials' activity,
+    and pair the points (module docstring)."""
     with torch.no_grad():
         _, teacher_states = teacher(trials.inputs)
         _, decoded_states = decoded(decoded_inputs)
@@ -157,7 +160,8 @@ def compare_fixed_points(teacher: LeakyRNN, decoded: LeakyRNN, trials: EpochTria
         settings = dataclasses.replace(options, seed=derive_seed(options.seed, "side", side))
         searched.append(find_fixed_points(RNNDynamics(network, held), sample_initial_states(states, settings),
                                           settings, reference_states=states))
-    teacher_points, decoded_points = searched
+    teacher_points = _visited(searched[0], teacher_epoch, visited_radius)
+    decoded_points = _visited(searched[1], decoded_epoch, visited_radius)
     from_decoded, from_teacher = procrustes_map(decoded_epoch, teacher_epoch, align_dims)
     spread = float(np.sqrt((from_teacher(teacher_epoch) ** 2).sum(axis=1).mean()))
     fixed_t, fixed_d = np.flatnonzero(teacher_points.is_fixed), np.flatnonzero(decoded_points.is_fixed)
@@ -178,6 +182,16 @@ def compare_fixed_points(teacher: LeakyRNN, decoded: LeakyRNN, trials: EpochTria
                                               n_eigenvalues) for t, d in pairs])
     return PointComparison(teacher_points, decoded_points, pairs, distances, recovered, eigen,
                            _main_point(teacher_points, teacher_epoch), _main_point(decoded_points, decoded_epoch))
+
+
+def _visited(points: FixedPoints, states: np.ndarray, radius: float) -> FixedPoints:
+    """The points within ``radius`` × the RMS distance of the epoch states from their centroid (the region
+    the data constrain; a point beyond it is kept by neither side)."""
+    centre = states.mean(axis=0)
+    spread = float(np.sqrt(((states - centre) ** 2).sum(axis=1).mean()))
+    keep = np.linalg.norm(points.states - centre, axis=1) <= radius * max(spread, 1e-12)
+    return FixedPoints(points.states[keep], points.q[keep], points.kind[keep], points.eigenvalues[keep],
+                       points.n_initial, points.n_converged, points.iterations)
 
 
 def _main_point(points: FixedPoints, states: np.ndarray) -> int:
@@ -211,7 +225,8 @@ def analyse_teacher_contexts(teachers: dict[str, LeakyRNN], model: Any, contexts
         comparison = compare_fixed_points(
             teachers[str(context["network"])], decoded, trials, decoded_inputs, decoded_held,
             dataclasses.replace(options, seed=derive_seed(options.seed, name)), align_dims=settings["align_dims"],
-            match_distance=settings["match_distance"], n_eigenvalues=settings["n_eigenvalues"])
+            match_distance=settings["match_distance"], n_eigenvalues=settings["n_eigenvalues"],
+            visited_radius=settings["visited_radius"])
         rows.append({"context": name, **comparison.summary(teacher_dt_ms, model.shape.dt_ms)})
         for side, points, main in (("teacher", comparison.teacher, comparison.teacher_main),
                                    ("decoded", comparison.decoded, comparison.decoded_main)):

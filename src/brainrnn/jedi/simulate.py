@@ -2,8 +2,12 @@
 
 A *network* is a trained one-member engine RNN (a teacher, or a network another family trained); a
 *context* is one network on one task condition (the sine teacher at one frequency, the memory
-teacher on its task, a pipeline network on the task it was trained on). Each network is a
-*recording*: a fixed subset of ``n_observed`` of its units is observed in every context. Trials run
+teacher on its task, a pipeline network on the task it was trained on). A fixed subset of
+``n_observed`` units of each network is observed in every context. With ``shared_readout`` every
+network is read as one population (the same unit indices, one *recording*, as when one set of neurons
+is recorded while its connectivity changes across contexts): a model then has one readout, and what
+differs between contexts must be in the dynamics. Otherwise each network is its own recording with
+its own units and readout (different animals or sessions). Trials run
 from rest with the task's inputs and recurrent (process) noise; what is observed is
 
 * ``gaussian``: the units' activity plus N(0, (noise × unit std)²), the std over the network's trials;
@@ -153,9 +157,11 @@ def simulate(networks: Mapping[str, LeakyRNN], contexts: Sequence[ContextSpec], 
     """Draw every context's trials, run its network with process noise, observe its units (module docstring)."""
     layout = input_layout(contexts)
     n_inputs = sum(width for _, width in layout.values())
-    recordings = {name: index for index, name in enumerate(dict.fromkeys(spec.network for spec in contexts))}
+    names = list(dict.fromkeys(spec.network for spec in contexts))
+    shared = observation["shared_readout"]
+    recordings = {name: 0 if shared else index for index, name in enumerate(names)}
     units = {name: observed_units(networks[name].shape.n_hidden, observation["n_observed"],
-                                  derive_seed(seed, "units", name), name) for name in recordings}
+                                  derive_seed(seed, "units", "" if shared else name), name) for name in names}
     blocks = []
     for index, spec in enumerate(contexts):
         task = make_task(spec.task, **spec.settings)
@@ -175,12 +181,14 @@ def simulate(networks: Mapping[str, LeakyRNN], contexts: Sequence[ContextSpec], 
         blocks.append({"inputs": inputs, "states": states[:, 0].numpy()[..., units[spec.network]],
                        "mask": active.numpy(), "context": np.full(batch.batch_size, index),
                        "split": np.repeat([SPLITS.index(role) for role in roles], counts),
-                       "recording": np.full(batch.batch_size, recordings[spec.network])})
+                       "recording": np.full(batch.batch_size, recordings[spec.network]),
+                       "network": np.full(batch.batch_size, names.index(spec.network))})
     steps = max(block["inputs"].shape[0] for block in blocks)
     rates = np.concatenate([_pad(block["states"], steps) for block in blocks], axis=1)
     mask = np.concatenate([_pad(block["mask"], steps) for block in blocks], axis=1)
     recording = np.concatenate([block["recording"] for block in blocks])
-    observed, rates = _observe(rates, mask, recording, observation, derive_seed(seed, "observation"))
+    network = np.concatenate([block["network"] for block in blocks])
+    observed, rates = _observe(rates, mask, network, observation, derive_seed(seed, "observation"))
     table = pd.DataFrame([{"context": spec.name, "network": spec.network, "kind": spec.kind, "task": spec.task,
                            "role": "heldout" if spec.heldout else "train",
                            "frequency_hz": np.nan if spec.frequency_hz is None else spec.frequency_hz,
@@ -199,13 +207,13 @@ def _pad(values: np.ndarray, steps: int) -> np.ndarray:
     return np.pad(values, padding).astype(values.dtype)
 
 
-def _observe(states: np.ndarray, mask: np.ndarray, recording: np.ndarray, observation: Mapping[str, Any],
+def _observe(states: np.ndarray, mask: np.ndarray, network: np.ndarray, observation: Mapping[str, Any],
              seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Observed activity and its noise-free expectation (module docstring), per recording's unit statistics."""
+    """Observed activity and its noise-free expectation (module docstring), with each network's unit statistics."""
     rng = np.random.default_rng(seed)
     rates = np.zeros_like(states, dtype=np.float32)
-    for index in np.unique(recording):
-        trials = recording == index
+    for index in np.unique(network):
+        trials = network == index
         values = states[:, trials]
         active = mask[:, trials]
         if observation["model"] == "gaussian":
@@ -217,8 +225,8 @@ def _observe(states: np.ndarray, mask: np.ndarray, recording: np.ndarray, observ
     rates *= mask[..., None]
     if observation["model"] == "gaussian":
         observed = rates.copy()
-        for index in np.unique(recording):
-            trials = recording == index
+        for index in np.unique(network):
+            trials = network == index
             spread = rates[:, trials][mask[:, trials]].std(axis=0)
             observed[:, trials] += observation["noise"] * spread * rng.standard_normal(
                 observed[:, trials].shape).astype(np.float32)
