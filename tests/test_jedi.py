@@ -179,7 +179,7 @@ def test_nwb_loader_bins_the_spikes_of_each_trial(tmp_path):
 
     from pynwb import NWBHDF5IO, NWBFile
 
-    from brainrnn.jedi.nwb import load_binned_spikes
+    from brainrnn.jedi.nwb import load_binned_spikes, recording_dataset
 
     nwbfile = NWBFile(session_description="test", identifier="jedi-test",
                       session_start_time=datetime(2026, 1, 1, tzinfo=UTC))
@@ -198,6 +198,11 @@ def test_nwb_loader_bins_the_spikes_of_each_trial(tmp_path):
     np.testing.assert_array_equal(binned.counts[:3, 1, 1], [1, 1, 0])
     np.testing.assert_array_equal(binned.mask[:, 1], [True, True, True, False, False])
     assert list(binned.conditions) == ["left", "right"] and binned.counts[:, 0, 1].sum() == 0
+    data = recording_dataset(binned, test_fraction=0.0, seed=0)
+    assert list(data.contexts["context"]) == ["left", "right"] and list(data.context) == [0, 1]
+    # the input is the condition, on while the trial lasts; the counts are only ever targets
+    np.testing.assert_array_equal(data.inputs[:, 1, 1], binned.mask[:, 1].astype(np.float32))
+    assert data.inputs[:, 1, 0].sum() == 0 and data.observed is binned.counts
 
 
 def test_a_context_of_a_network_too_small_to_observe_is_refused():

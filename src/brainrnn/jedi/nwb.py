@@ -4,15 +4,18 @@ An NWB file holds sorted units (``nwbfile.units``, each with its ``spike_times``
 table (``start_time``, ``stop_time`` and any condition columns). Every trial is cut into bins of
 ``bin_ms`` from its start (a partial last bin is dropped); trials are left-aligned and padded to the
 longest, with a mask marking the bins a trial has. The condition column, when given, labels each trial
-(e.g. the reach direction of a reaching data set), the context JEDI embeds.
+(e.g. the reach direction of a reaching data set), the context JEDI embeds; :func:`recording_dataset`
+turns the binned trials into the data set JEDI's fits take (Poisson observations).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from brainrnn.errors import InputError
 
@@ -65,3 +68,27 @@ def load_binned_spikes(path: str | Path, *, bin_ms: float, condition: str | None
             counts[:length, trial, unit] = np.histogram(times, bins=edges)[0]
     labels = trials[condition].astype(str).to_numpy() if condition is not None else np.full(len(trials), "")
     return BinnedSpikes(counts, mask, unit_ids, labels, bin_ms)
+
+
+def recording_dataset(binned: BinnedSpikes, *, test_fraction: float, seed: int) -> Any:
+    """A :class:`brainrnn.jedi.simulate.Dataset` of a real recording, ready for :func:`brainrnn.jedi.train.fit`:
+    one context per condition, one recording (the units), a ``test_fraction`` of each condition's trials held
+    out. The task input is the trial's condition, one-hot, for the whole trial (e.g. the reach target shown
+    to the animal): no recorded activity is ever an input. The noise-free rates are unknown; ``rates`` holds
+    the counts, so the two R² columns agree."""
+    from brainrnn.jedi.simulate import SPLITS, Dataset
+
+    conditions = sorted(set(binned.conditions))
+    index = np.array([conditions.index(label) for label in binned.conditions])
+    inputs = np.zeros((*binned.mask.shape, len(conditions)), dtype=np.float32)
+    inputs[:, np.arange(len(index)), index] = binned.mask
+    rng = np.random.default_rng(seed)
+    split = np.full(len(index), SPLITS.index("train"))
+    for condition in range(len(conditions)):
+        trials = rng.permutation(np.flatnonzero(index == condition))
+        split[trials[:int(round(test_fraction * len(trials)))]] = SPLITS.index("test")
+    contexts = pd.DataFrame({"context": conditions, "network": "recording", "kind": "recorded", "task": "recorded",
+                             "role": "train", "frequency_hz": np.nan, "recording": 0, "input_offset": 0,
+                             "input_width": len(conditions), "settings": "{}"})
+    return Dataset(inputs, binned.counts, binned.counts, binned.mask, index, split, np.zeros(len(index), dtype=int),
+                   contexts)

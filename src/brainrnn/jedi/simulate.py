@@ -187,8 +187,8 @@ def simulate(networks: Mapping[str, LeakyRNN], contexts: Sequence[ContextSpec], 
     rates = np.concatenate([_pad(block["states"], steps) for block in blocks], axis=1)
     mask = np.concatenate([_pad(block["mask"], steps) for block in blocks], axis=1)
     recording = np.concatenate([block["recording"] for block in blocks])
-    network = np.concatenate([block["network"] for block in blocks])
-    observed, rates = _observe(rates, mask, network, observation, derive_seed(seed, "observation"))
+    network_of_trial = np.concatenate([block["network"] for block in blocks])
+    observed, rates = _observe(rates, mask, network_of_trial, observation, derive_seed(seed, "observation"))
     table = pd.DataFrame([{"context": spec.name, "network": spec.network, "kind": spec.kind, "task": spec.task,
                            "role": "heldout" if spec.heldout else "train",
                            "frequency_hz": np.nan if spec.frequency_hz is None else spec.frequency_hz,
