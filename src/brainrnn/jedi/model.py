@@ -6,8 +6,9 @@ U, V of W = U Vᵀ / N (rank ≤ r), with the full-rank head (the ablation) all 
 is one batched forward of :class:`brainrnn.models.rnn.LeakyRNN`: its ensemble axis is the batch, and
 ``torch.func.functional_call`` substitutes each trial's generated weights (and the readout of the
 trial's recording) for the engine's parameters, so gradients flow into the hypernetwork and the
-embeddings. The model never sees observed activity: its only input is the task's input, and the
-rollout is free-running from rest.
+embeddings. The low-rank head's W = U Vᵀ / N is formed once per batch and given to the engine as its
+full recurrent matrix (the engine's own low-rank path would form it again at every time step). The model
+never sees observed activity: its only input is the task's input, and the rollout is free-running from rest.
 
 Each recording (one simulated network, whose observed units are its own) has its own linear readout
 to its observed units; the observation model's link (identity or softplus) is applied by the scorer
@@ -108,10 +109,11 @@ class JediModel(nn.Module):
                  seed: int) -> None:
         super().__init__()
         self.options, self.low_rank, self.embedded = options, low_rank, embedded
-        self.shape = engine_shape(options, n_inputs, n_observed, low_rank=low_rank)
+        self.shape = engine_shape(options, n_inputs, n_observed, low_rank=False)
         self.engine = LeakyRNN(self.shape, [seed])
         self.engine.requires_grad_(False)
-        self.hypernetwork = Hypernetwork(self.shape, options.embedding_dim, options.hypernetwork_hidden,
+        self.hypernetwork = Hypernetwork(engine_shape(options, n_inputs, n_observed, low_rank=low_rank),
+                                         options.embedding_dim, options.hypernetwork_hidden,
                                          options.hypernetwork_scale, seed)
         generator = torch.Generator().manual_seed(seed + 1)
         rows = int(item_row.max()) + 1 if len(item_row) else 0
@@ -135,6 +137,9 @@ class JediModel(nn.Module):
     def weights(self, embeddings: torch.Tensor, recordings: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every engine parameter and the ``alpha`` buffer for a batch of embeddings (B, d): member b is trial b."""
         generated = self.hypernetwork(embeddings)
+        if self.low_rank:
+            left, right = generated.pop("left"), generated.pop("right")
+            generated["recurrent"] = left @ right.transpose(1, 2) / self.shape.n_hidden
         batch = len(embeddings)
         return {**generated, "readout_weight": self.readout_weight[recordings],
                 "readout_bias": self.readout_bias[recordings],
@@ -142,10 +147,7 @@ class JediModel(nn.Module):
 
     def recurrent_weights(self, embeddings: torch.Tensor) -> torch.Tensor:
         """The effective recurrent matrices W (B, N, N) the hypernetwork generates for embeddings (B, d)."""
-        generated = self.hypernetwork(embeddings)
-        if not self.low_rank:
-            return generated["recurrent"]
-        return generated["left"] @ generated["right"].transpose(1, 2) / self.shape.n_hidden
+        return self.weights(embeddings, torch.zeros(len(embeddings), dtype=torch.long))["recurrent"]
 
     def forward(self, inputs: torch.Tensor, *, trials: torch.Tensor | None = None,
                 embeddings: torch.Tensor | None = None, recordings: torch.Tensor | None = None,
