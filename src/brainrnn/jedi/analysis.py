@@ -221,7 +221,7 @@ def analyse_teacher_contexts(teachers: dict[str, LeakyRNN], model: Any, contexts
         decoded_inputs[..., offset:offset + width] = trials.inputs
         decoded_held = torch.zeros(model.shape.n_inputs)
         decoded_held[offset:offset + width] = trials.held_input
-        decoded = model.decode(torch.as_tensor(embeddings[name], dtype=torch.float32), int(context["recording"]))
+        decoded = model.decode(torch.tensor(embeddings[name], dtype=torch.float32), int(context["recording"]))
         comparison = compare_fixed_points(
             teachers[str(context["network"])], decoded, trials, decoded_inputs, decoded_held,
             dataclasses.replace(options, seed=derive_seed(options.seed, name)), align_dims=settings["align_dims"],
