@@ -30,7 +30,9 @@ rule train_cbrnn:
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
+        gpu=DEVICE_GPUS,
     params:
+        device=config["device"],
         seeds=CBRNN["seeds"],
         base_seed=config["seed"],
         cbrnn=CBRNN_SETTINGS,
@@ -66,7 +68,9 @@ rule freeze_cbrnn:
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
+        gpu=DEVICE_GPUS,
     params:
+        device=config["device"],
         seeds=CBRNN["seeds"],
         base_seed=config["seed"],
         cbrnn=CBRNN_SETTINGS,

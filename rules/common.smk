@@ -11,7 +11,13 @@ from snakemake.exceptions import WorkflowError
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from brainrnn import cbrnn, fmri, gradreg, jedi, microns
-from brainrnn.config import load_study, settings_without, subject_tr
+from brainrnn.config import (
+    known_region_names,
+    load_study,
+    settings_without,
+    source_labels_file,
+    subject_tr,
+)
 from brainrnn.download import file_name
 from brainrnn.errors import InputError
 from brainrnn.fmri import bids
@@ -31,6 +37,13 @@ except InputError as error:
 
 SUBJECTS = STUDY.subjects
 SOURCE = STUDY.source
+# where the region names are only known once a series is read (a download without labels, bids
+# without atlas labels), each time-series job checks that G1 can be oriented; elsewhere the parse did
+ORIENTATION_CHECK = (
+    config["gradients"]["orientation"]
+    if known_region_names(config, SUBJECTS, STUDY.manifest) is None
+    else None
+)
 GRADREG = config["gradreg"]
 CBRNN = config["cbrnn"]
 MICRONS = config["microns"]
@@ -100,6 +113,10 @@ JEDI_DATA_SETTINGS = {key: JEDI[key] for key in ("teachers", "observation", "tri
 JEDI_FIT_SETTINGS = settings_without(
     JEDI, "enabled", "networks", "teachers", "fits", "classification", "fixed_points"
 )
+# With device: cuda every job that runs networks on the device (training, fixed points) asks its
+# executor for one GPU (slurm: --gpus=1); auto and cpu ask for none (auto still uses a GPU where
+# the node has one).
+DEVICE_GPUS = 1 if config["device"] == "cuda" else 0
 FIXED_POINT_SEEDS = {
     family: seeds
     for family, seeds, enabled in (
@@ -161,6 +178,14 @@ def timeseries_tr(wildcards):
             sheet_path=config["subjects"],
         )
     return ts.DEMO_TR_S if SOURCE == "demo" else None
+
+
+def covariate_columns():
+    """The sheet columns the group statistics may adjust for (subject first), as lists."""
+    columns = ["subject"] + [
+        column for column in ("age", "sex", "site") if column in SUBJECTS.columns
+    ]
+    return {column: list(SUBJECTS[column]) for column in columns}
 
 
 def manifest_entry(wildcards, column):
@@ -279,6 +304,7 @@ def family_targets(family):
             *per_subject("results/fmri/sub-{subject}/gradients.tsv"),
             "results/fmri/gradient_spread.tsv",
             "results/fmri/timescale_gradient.tsv",
+            "results/fmri/group_statistics.tsv",
         ]
     elif family == "gradreg":
         tables = [
@@ -314,6 +340,7 @@ def family_inputs(family):
             "timescales": per_subject(rules.timescales.output.timescales),
             "spread": rules.gradient_spread.output.spread,
             "relation": rules.timescale_gradient.output.relation,
+            "statistics": rules.group_statistics.output.statistics,
         }
     if family == "gradreg":
         return {

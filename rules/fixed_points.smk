@@ -34,8 +34,10 @@ for fp_family, fp_seeds in FIXED_POINT_SEEDS.items():
         resources:
             mem_mb=2000,
             runtime=lambda wildcards, seeds=fp_seeds: 10 + 5 * len(seeds),
+            gpu=DEVICE_GPUS,
         params:
             options=config["fixed_points"],
+            device=config["device"],
             seeds=lambda wildcards, family=fp_family, seeds=fp_seeds: [
                 derive_seed(
                     config["seed"],

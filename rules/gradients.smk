@@ -8,6 +8,7 @@ rule reference_gradients:
     output:
         gradients="results/fmri/group/reference_gradients.tsv",
         eigenvalues="results/fmri/group/reference_eigenvalues.tsv",
+        sidecar="results/fmri/group/reference_gradients.json",
     log:
         "logs/reference_gradients.log",
     conda:
@@ -18,18 +19,18 @@ rule reference_gradients:
         runtime=10,
     params:
         gradients=GRADIENT_SETTINGS,
-        seed=config["seed"],
     script:
         "../workflow_scripts/reference_gradients.py"
 
 
 rule gradients:
     input:
-        fc=rules.connectivity.output.fc,
+        fc=rules.timeseries.output.fc,
         reference=rules.reference_gradients.output.gradients,
     output:
         gradients="results/fmri/sub-{subject}/gradients.tsv",
         eigenvalues="results/fmri/sub-{subject}/eigenvalues.tsv",
+        native="results/fmri/sub-{subject}/gradients.json",
     log:
         "logs/gradients/sub-{subject}.log",
     conda:
@@ -40,7 +41,6 @@ rule gradients:
         runtime=10,
     params:
         gradients=GRADIENT_SETTINGS,
-        seed=config["seed"],
     script:
         "../workflow_scripts/gradients.py"
 
@@ -49,8 +49,11 @@ rule gradient_spread:
     input:
         gradients=per_subject(rules.gradients.output.gradients),
         eigenvalues=per_subject(rules.gradients.output.eigenvalues),
+        native=per_subject(rules.gradients.output.native),
+        metas=per_subject(rules.timeseries.output.meta),
     output:
         spread="results/fmri/gradient_spread.tsv",
+        exclusions="results/fmri/exclusions.tsv",
     log:
         "logs/gradient_spread.log",
     localrule: True
@@ -64,5 +67,6 @@ rule gradient_spread:
         subjects=list(SUBJECTS.index),
         groups=list(SUBJECTS["group"]),
         spread_dims=config["gradients"]["spread_dims"],
+        quality=config["fmri"]["quality"],
     script:
         "../workflow_scripts/gradient_spread.py"

@@ -32,7 +32,9 @@ rule train_gradreg:
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
+        gpu=DEVICE_GPUS,
     params:
+        device=config["device"],
         seeds=GRADREG["seeds"],
         base_seed=config["seed"],
         gradreg=GRADREG_SETTINGS,

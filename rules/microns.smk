@@ -129,7 +129,9 @@ rule train_microns:
     resources:
         mem_mb=lambda wildcards, attempt: 3000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
+        gpu=DEVICE_GPUS,
     params:
+        device=config["device"],
         variant=lambda wildcards: MICRONS_VARIANT_OF_SLUG[wildcards.variant],
         seeds=MICRONS["seeds"],
         base_seed=config["seed"],

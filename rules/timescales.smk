@@ -25,11 +25,15 @@ rule timescale_gradient:
     input:
         timescales=per_subject(rules.timescales.output.timescales),
         gradients=per_subject(rules.gradients.output.gradients),
+        regions=rules.group_connectivity.output.regions,
+        reference=rules.reference_gradients.output.gradients,
     output:
         relation="results/fmri/timescale_gradient.tsv",
+        group="results/fmri/group/timescale_gradient.tsv",
     log:
         "logs/timescale_gradient.log",
-    localrule: True
+    benchmark:
+        "benchmarks/timescale_gradient/timescale_gradient.tsv"
     conda:
         "../envs/fmri.yaml"
     threads: 1
@@ -39,5 +43,7 @@ rule timescale_gradient:
     params:
         subjects=list(SUBJECTS.index),
         groups=list(SUBJECTS["group"]),
+        n_surrogates=config["spatial_nulls"]["n_surrogates"],
+        seed=config["seed"],
     script:
         "../workflow_scripts/timescale_gradient.py"

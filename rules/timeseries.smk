@@ -1,4 +1,5 @@
-# Stage 1: raw data -> one cleaned, validated parcellated time series per subject.
+# Stage 1: raw data -> one cleaned, validated parcellated time series per subject, and its FC (one job:
+# FC has no settings and reruns exactly when the series does, so a job of its own bought no rerun).
 
 
 rule download_fmri:
@@ -28,6 +29,7 @@ rule timeseries:
     output:
         table="results/fmri/sub-{subject}/timeseries.tsv",
         meta="results/fmri/sub-{subject}/timeseries.json",
+        fc="results/fmri/sub-{subject}/fc.npy",
     log:
         "logs/timeseries/sub-{subject}.log",
     benchmark:
@@ -44,6 +46,8 @@ rule timeseries:
         clean=config["fmri"]["clean"],
         min_volumes=config["fmri"]["min_volumes"],
         bids=config["fmri"]["bids"],
+        regions=config["fmri"]["regions"],
+        orientation=ORIENTATION_CHECK,
         mat_key=lambda wildcards: (
             manifest_entry(wildcards, "key") if SOURCE == "download" else None
         ),

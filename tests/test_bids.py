@@ -17,7 +17,15 @@ import pandas as pd
 import pytest
 
 from brainrnn.errors import InputError
-from brainrnn.fmri.bids import find_runs, parcellate_subject
+from brainrnn.fmri.bids import (
+    MOTION_PARAMETERS,
+    MotionOptions,
+    confounds_path,
+    find_runs,
+    framewise_displacement,
+    parcellate_subject,
+)
+from brainrnn.fmri.quality import exclusion_reason
 from brainrnn.fmri.timeseries import CleaningOptions
 
 SUBJECT = "01"
@@ -28,6 +36,7 @@ N_VOLUMES = 200
 TR = 2.0
 AFFINE = np.diag([2.0, 2.0, 2.0, 1.0])
 CLEANING = CleaningOptions(detrend=True, standardize="zscore_sample", high_pass=None, low_pass=None)
+NO_MOTION = MotionOptions(motion_model="none", acompcor=0, scrub_fd_mm=None, head_radius_mm=50.0)
 
 # Label values on purpose not 1..n, and the label table on purpose not in value order:
 # the output columns must follow the label values, not the table's row order.
@@ -55,8 +64,14 @@ class Derivatives:
     signals: list[np.ndarray] = field(default_factory=list)  # per run: volumes x regions (label order)
 
     def parcellate(self, **overrides):
+        """(series, TR) of the subject."""
+        series, tr, _ = self.parcellate_with_quality(**overrides)
+        return series, tr
+
+    def parcellate_with_quality(self, **overrides):
         arguments = {"derivatives": self.root, "subject": SUBJECT, "task": TASK, "space": SPACE, "atlas": self.atlas,
-                     "atlas_labels": self.labels, "confounds": [], "cleaning": CLEANING, "resample_atlas": False}
+                     "atlas_labels": self.labels, "confounds": [], "motion": NO_MOTION, "cleaning": CLEANING,
+                     "resample_atlas": False}
         arguments.update(overrides)
         return parcellate_subject(**arguments)
 
@@ -309,3 +324,119 @@ def test_runs_in_several_spaces_need_a_space(derivatives: Derivatives) -> None:
     assert find_runs(derivatives.root, SUBJECT, TASK, "T1w") == [other]
     series, _ = derivatives.parcellate(space=SPACE)
     assert series.shape == (N_VOLUMES, len(LABELS))
+
+
+# --- head motion -----------------------------------------------------------------------------------
+
+def write_motion(made: Derivatives, spikes: list[int], rng: np.random.Generator) -> np.ndarray:
+    """Realignment parameters with small drifts and a 1 mm jump into each volume in ``spikes``; returns the FD."""
+    table_path = made.runs[0].parent / f"sub-{SUBJECT}_task-{TASK}_desc-confounds_timeseries.tsv"
+    table = pd.read_csv(table_path, sep="\t")
+    motion = np.cumsum(rng.normal(0, 1, (N_VOLUMES, 6)) * np.repeat([0.01, 0.0002], 3), axis=0)  # mm, radians
+    for volume in spikes:
+        motion[volume:, 0] += 1.0
+    for column, name in enumerate(MOTION_PARAMETERS):
+        table[name] = motion[:, column]
+        for suffix in ("_derivative1", "_power2", "_derivative1_power2"):
+            table[name + suffix] = rng.standard_normal(N_VOLUMES)
+    table["a_comp_cor_00"] = rng.standard_normal(N_VOLUMES)
+    table.to_csv(table_path, sep="\t", index=False)
+    steps = np.abs(np.diff(motion, axis=0))
+    return np.concatenate([[0.0], steps[:, :3].sum(axis=1) + 50.0 * steps[:, 3:].sum(axis=1)])
+
+
+def test_framewise_displacement_is_powers_formula():
+    table = pd.DataFrame(np.zeros((3, 6)), columns=list(MOTION_PARAMETERS))
+    table.loc[1, "trans_x"], table.loc[2, "rot_z"] = 0.3, 0.01  # 0.3 mm, then 0.01 rad = 0.5 mm at 50 mm, back 0.3
+    assert np.allclose(framewise_displacement(table, 50.0), [0.0, 0.3, 0.8])
+
+
+def test_scrubbing_drops_the_high_motion_volumes_and_reports_motion(tmp_path: Path) -> None:
+    made = make_derivatives(tmp_path)
+    expected_fd = write_motion(made, spikes=[40, 90, 150], rng=np.random.default_rng(3))
+    motion = MotionOptions(motion_model="24", acompcor=1, scrub_fd_mm=0.5, head_radius_mm=50.0)
+    series, _, quality = made.parcellate_with_quality(confounds=["csf"], motion=motion)
+    assert quality["n_volumes_total"] == N_VOLUMES and quality["n_volumes_retained"] == N_VOLUMES - 3
+    assert len(series) == N_VOLUMES - 3
+    assert np.isclose(quality["mean_fd_mm"], expected_fd.mean()) and quality["max_fd_mm"] > 1.0
+    kept = np.setdiff1d(np.arange(N_VOLUMES), [40, 90, 150])
+    assert np.all(correlations(series.to_numpy(), made.signals[0][kept]) > 0.85)
+    unscrubbed, _, quality = made.parcellate_with_quality(motion=NO_MOTION)
+    assert len(unscrubbed) == N_VOLUMES and np.isclose(quality["mean_fd_mm"], expected_fd.mean())
+
+
+def write_planted_motion(confounds: Path, steps: dict[int, tuple[str, float]], offset_mm: float = 0.0) -> np.ndarray:
+    """Realignment parameters that stay still except a step of ``(parameter, size)`` into each given volume,
+    all translations shifted by ``offset_mm``; returns Power's FD computed by hand at a 50 mm head radius."""
+    table = pd.read_csv(confounds, sep="\t")
+    motion = pd.DataFrame(0.0, index=range(len(table)), columns=list(MOTION_PARAMETERS))
+    motion[["trans_x", "trans_y", "trans_z"]] += offset_mm
+    expected = np.zeros(len(table))
+    for volume, (name, size) in steps.items():
+        motion.loc[volume:, name] += size
+        expected[volume] = abs(size) * (50.0 if name.startswith("rot") else 1.0)
+    for name in MOTION_PARAMETERS:
+        table[name] = motion[name]
+    table.to_csv(confounds, sep="\t", index=False)
+    return expected
+
+
+def plant_artefact(bold: Path, volumes: list[int], size: float = 200.0) -> None:
+    """Add a large signal jump to every voxel in the given volumes (what scrubbing must remove)."""
+    image = nib.load(bold)
+    data = np.asarray(image.dataobj, dtype=np.float32).copy()
+    data[..., volumes] += size
+    nib.save(nib.Nifti1Image(data, image.affine, image.header), bold)
+
+
+def test_framewise_displacement_matches_power_on_a_planted_trace(tmp_path: Path) -> None:
+    """Translations count in mm, rotations as arc length at the head radius, signs do not cancel, the
+    first volume of every run is 0 (no step across runs) and the reported mean and maximum are over all volumes."""
+    made = make_derivatives(tmp_path, runs=("1", "2"))
+    expected = np.concatenate([
+        write_planted_motion(confounds_path(made.runs[0]), {10: ("trans_x", 0.3), 20: ("rot_y", -0.004),
+                                                           30: ("trans_z", -0.7)}),
+        write_planted_motion(confounds_path(made.runs[1]), {5: ("rot_x", 0.02)}, offset_mm=5.0)])
+    table = pd.read_csv(confounds_path(made.runs[0]), sep="\t")
+    assert np.allclose(framewise_displacement(table, 50.0)[[10, 20, 30]], [0.3, 0.2, 0.7])
+    assert np.allclose(framewise_displacement(table, 80.0)[20], 0.32)  # arc length scales with the radius
+    _, _, quality = made.parcellate_with_quality()
+    assert np.isclose(quality["mean_fd_mm"], expected.mean()) and np.isclose(quality["max_fd_mm"], 1.0)
+    assert quality["n_volumes_total"] == quality["n_volumes_retained"] == 2 * N_VOLUMES
+
+
+def test_scrubbing_drops_exactly_the_volumes_above_the_threshold(tmp_path: Path) -> None:
+    """At 0.5 mm: a 1 mm translation step and a 0.6 mm rotation step are dropped; a step of exactly 0.5 mm
+    and one of 0.4 mm are kept, and so are the neighbours of dropped volumes (no neighbour scrubbing is
+    configured). A large artefact planted in the dropped volumes must leave no trace in the series."""
+    made = make_derivatives(tmp_path)
+    dropped = [40, 120]
+    write_planted_motion(confounds_path(made.runs[0]), {40: ("trans_x", 1.0), 60: ("trans_y", 0.5),
+                                                        80: ("trans_z", 0.4), 120: ("rot_y", 0.012)})
+    plant_artefact(made.runs[0], dropped)
+    motion = MotionOptions(motion_model="none", acompcor=0, scrub_fd_mm=0.5, head_radius_mm=50.0)
+    series, _, quality = made.parcellate_with_quality(motion=motion)
+    assert quality["n_volumes_retained"] == len(series) == N_VOLUMES - len(dropped)
+    kept = np.setdiff1d(np.arange(N_VOLUMES), dropped)
+    r = correlations(series.to_numpy(), made.signals[0][kept])
+    assert np.all(r > 0.9), r
+    # Two volumes went and no artefact is left (z-scored, a retained 200-unit jump would stand out by far),
+    # so the dropped ones are exactly 40 and 120.
+    assert np.abs(series.to_numpy()).max() < 5.0
+    unscrubbed, _, _ = made.parcellate_with_quality()
+    assert np.abs(unscrubbed.to_numpy()[dropped]).min() > 5.0  # without scrubbing the artefact is there
+
+
+def test_motion_models_name_fmriprep_columns_and_a_missing_one_is_named(derivatives: Derivatives) -> None:
+    assert len(MotionOptions("24", 2, None, 50.0).regressors()) == 26
+    assert MotionOptions("none", 0, None, 50.0).regressors() == []
+    with pytest.raises(InputError, match="rot_x") as caught:
+        derivatives.parcellate(motion=MotionOptions("6", 0, None, 50.0))
+    assert "Fix:" in str(caught.value)
+
+
+def test_exclusion_by_mean_fd_or_retained_volumes():
+    thresholds = {"max_mean_fd_mm": 0.3, "min_retained_fraction": 0.8}
+    assert exclusion_reason(0.2, 0.9, thresholds) == ""
+    assert exclusion_reason(0.5, 0.7, thresholds) == "mean FD 0.500 mm > 0.3 mm; 70.0% of volumes retained < 80.0%"
+    assert exclusion_reason(float("nan"), 1.0, thresholds) == ""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -15,8 +17,11 @@ from brainrnn.cbrnn.train import CurriculumOptions
 from brainrnn.config import load_schema, subject_tr
 from brainrnn.config import load_subjects as load_subjects_with
 from brainrnn.config import validate_config as validate_with
+from brainrnn.devices import DEVICES
 from brainrnn.errors import InputError
-from brainrnn.fmri.gradients import GradientOptions
+from brainrnn.fmri import atlases, group_stats
+from brainrnn.fmri.bids import MOTION_MODELS, MotionOptions
+from brainrnn.fmri.gradients import ORIENTATION_METHODS, GradientOptions, OrientationOptions
 from brainrnn.fmri.timescales import METHODS
 from brainrnn.fmri.timeseries import CleaningOptions
 from brainrnn.jedi.model import StudentOptions
@@ -47,7 +52,7 @@ def test_default_config_validates_and_gets_defaults(default_config):
     config = validate_config(copy.deepcopy(default_config))
     assert config["fmri"]["source"] == "demo"
     assert config["fmri"]["download"]["retries"] == 3  # filled from the schema
-    assert config["gradients"]["sensory_regions"]
+    assert config["gradients"]["orientation"]["sensory_regions"]
 
 
 @pytest.mark.parametrize("name", SHIPPED_OVERLAYS)
@@ -101,6 +106,11 @@ def _schema_enum(*path):
     (("microns", "match_reference"), microns.VARIANTS + microns.CONTROLS),
     (("microns", "modes"), microns.MODES),
     (("timescales", "method"), METHODS),
+    (("gradients", "orientation", "method"), ORIENTATION_METHODS),
+    (("fmri", "regions", "atlas"), (*atlases.ATLASES, None)),
+    (("fmri", "bids", "motion_model"), MOTION_MODELS),
+    (("group_stats", "covariates"), group_stats.COVARIATES),
+    (("group_stats", "measures"), group_stats.MEASURES),
     (("gradreg", "training", "optimiser"), OPTIMISERS),
     (("microns", "training", "optimiser"), OPTIMISERS),
     (("cbrnn", "curriculum", "optimiser"), OPTIMISERS),
@@ -111,9 +121,10 @@ def _schema_enum(*path):
     (("jedi", "model", "embedding"), jedi.EMBEDDINGS),
     (("jedi", "training", "optimiser"), OPTIMISERS),
     (("jedi", "teachers", "training", "optimiser"), OPTIMISERS),
+    (("device",), DEVICES),
 ])
 def test_schema_enums_are_the_library_vocabularies(path, vocabulary):
-    assert sorted(_schema_enum(*path)) == sorted(vocabulary)
+    assert sorted(_schema_enum(*path), key=str) == sorted(vocabulary, key=str)
 
 
 def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch():
@@ -125,7 +136,8 @@ def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch()
 @pytest.mark.parametrize("options, path", [
     (TrainingOptions, "gradreg.training"), (TrainingOptions, "microns.training"),
     (CurriculumOptions, "cbrnn.curriculum"), (CBConfig, "cbrnn"), (FixedPointOptions, "fixed_points"),
-    (GradientOptions, "gradients"), (CleaningOptions, "fmri.clean"), (StudentOptions, "jedi.model"),
+    (GradientOptions, "gradients"), (CleaningOptions, "fmri.clean"), (OrientationOptions, "gradients.orientation"),
+    (MotionOptions, "fmri.bids"), (group_stats.GroupTestOptions, "group_stats"), (StudentOptions, "jedi.model"),
     (TrainingOptions, "jedi.training"), (TrainingOptions, "jedi.teachers.training"),
 ])
 def test_option_classes_take_every_default_from_the_schema(options, path):
@@ -231,3 +243,29 @@ def test_jedi_networks_of_a_family_that_is_off_are_refused(default_config):
     config = validate_config(default_config)
     with pytest.raises(InputError, match="gradreg family, which is off"):
         check_jedi(config, load_subjects(ROOT / "config" / "subjects.tsv"))
+
+
+def test_orientation_is_checked_while_parsing(default_config, tmp_path):
+    """The demo orients G1 by the shipped AAL2 template; an anchor that is no region, or a generic-header
+    table without template or labels, stops before any job with the field and the fix."""
+    from brainrnn.config import check_orientation
+
+    config = validate_config(copy.deepcopy(default_config))
+    demo = pd.DataFrame({"subject": ["101309"], "group": ["control"]}).set_index("subject", drop=False)
+    check_orientation(config, demo, None)
+    config["gradients"]["orientation"].update(method="order", anchor_region="Precuneus")
+    with pytest.raises(InputError, match="anchor_region"):
+        check_orientation(config, demo, None)
+    table = tmp_path / "s01.tsv"
+    pd.DataFrame(np.zeros((3, 4)), columns=["r0", "r1", "r2", "r3"]).to_csv(table, sep="\t", index=False)
+    config["fmri"]["source"] = "timeseries"
+    config["gradients"]["orientation"].update(method="template", anchor_region=None)
+    sheet = demo.assign(timeseries=str(table))
+    with pytest.raises(InputError, match="gradients.orientation.template") as caught:
+        check_orientation(config, sheet, None)
+    assert "fmri.regions.table" in str(caught.value)
+    labels = tmp_path / "labels.tsv"
+    pd.DataFrame({"name": ["V1", "A1", "PFC", "PCC"], "template": [-1, -0.5, 1, 0.8]}).to_csv(labels, sep="\t",
+                                                                                            index=False)
+    config["fmri"]["regions"]["table"] = str(labels)
+    check_orientation(config, sheet, None)

@@ -67,6 +67,10 @@ def write_synthetic_results(folder: Path) -> tuple[dict[str, object], dict[str, 
     inputs["fmri__relation"] = _tsv(pd.DataFrame({"subject": SUBJECTS, "group": GROUPS,
                                                   "rho_tau_extremity": rng.uniform(0.3, 0.7, 4)}),
                                     folder / "relation.tsv")
+    inputs["fmri__statistics"] = _tsv(pd.DataFrame({
+        "test": ["group_difference", "extremity_interaction"], "measure": ["g1_range", "tau_s"],
+        "contrast": ["patient - control"] * 2, "effect_size": [-0.8, 0.3], "effect_ci_low": [-1.5, -0.1],
+        "effect_ci_high": [-0.1, 0.7], "q_fdr": [0.04, 0.2], "status": ["tested"] * 2}), folder / "statistics.tsv")
 
     keys = [{"variant": v, "subject": s, "seed": seed} for v in VARIANTS for s in SUBJECTS for seed in (0, 1)]
     histories = []

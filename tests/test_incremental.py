@@ -39,8 +39,7 @@ def test_a_new_subject_plans_only_its_own_jobs_and_the_group_stages(grown_study)
     assert result.returncode == 0, result.stdout[-4000:]
     jobs = planned_jobs(result.stdout)
     per_subject = {rule for rule, wildcards in jobs if "subject" in wildcards or new in wildcards.get("run", "")}
-    assert {"timeseries", "connectivity", "gradients", "timescales", "train_gradreg",
-            "fixed_points_gradreg"} <= per_subject
+    assert {"timeseries", "gradients", "timescales", "train_gradreg", "fixed_points_gradreg"} <= per_subject
     for rule, wildcards in jobs:
         if "subject" in wildcards:
             assert wildcards["subject"] == new, (rule, wildcards)

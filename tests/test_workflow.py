@@ -52,7 +52,7 @@ def demo_run(tmp_path_factory):
 def test_dry_run_of_the_default_config_plans_every_stage(tmp_path):
     result = run_snakemake(make_workdir(tmp_path), "--dry-run", "--quiet", "rules")
     assert result.returncode == 0, result.stdout
-    for rule, count in [("timeseries", 7), ("connectivity", 7), ("gradients", 7), ("timescales", 7),
+    for rule, count in [("timeseries", 7), ("gradients", 7), ("timescales", 7),
                         ("reference_gradients", 1), ("gradient_spread", 1), ("timescale_gradient", 1)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in result.stdout.splitlines()), result.stdout
 
@@ -117,8 +117,10 @@ def test_demo_outputs_for_every_subject(demo_run):
         assert list(gradients.columns) == ["G1", "G2", "G3", "G4", "G5"]
         # G1 runs sensory (visual cortex) -> association (prefrontal)
         assert gradients.loc["Calcarine_L", "G1"] < 0 < gradients.loc["Frontal_Mid_2_L", "G1"]
-        tau = pd.read_csv(folder / "timescales.tsv", sep="\t", index_col="region")["tau_s"]
+        timescales = pd.read_csv(folder / "timescales.tsv", sep="\t", index_col="region")
+        tau = timescales["tau_s"]
         assert (tau > 0).all() and 1.0 < tau.median() < 10.0
+        assert tau.equals(timescales["tau_ar1_s"]) and timescales["tau_ou_noise_s"].notna().all()
     for name in ["fmri_gradient_space", "fmri_spread_by_group", "fmri_timescale_extremity"]:
         for ext in ("png", "pdf"):
             assert (demo_run / f"results/figures/{name}.{ext}").stat().st_size > 5000
@@ -130,6 +132,16 @@ def test_demo_reproduces_the_timescale_extremity_relation(demo_run):
     relation = pd.read_csv(demo_run / "results/fmri/timescale_gradient.tsv", sep="\t")
     assert len(relation) == DEMO_SUBJECTS
     assert (relation["rho_tau_extremity"] > 0).all() and relation["rho_tau_extremity"].mean() > 0.3
+    # a surrogate p beside every parametric p; spatial autocorrelation makes the parametric one smaller
+    for name in ("extremity", "g1"):
+        surrogate, parametric = relation[f"p_surrogate_tau_{name}"], relation[f"p_parametric_tau_{name}"]
+        assert surrogate.between(1 / 1001 - 1e-12, 1).all() and (surrogate >= parametric).mean() > 0.5
+    assert (relation["n_surrogates"] == 1000).all() and (relation["n_regions"] == 80).all()
+    statistics = pd.read_csv(demo_run / "results/fmri/group_statistics.tsv", sep="\t")
+    assert list(statistics["status"]) == ["skipped: one group (control), no group contrast to test"]
+    assert "one group (control)" in (demo_run / "logs/group_statistics.log").read_text()
+    sidecar = json.loads((demo_run / "results/fmri/group/reference_gradients.json").read_text())
+    assert sidecar["method"] == "template" and sidecar["native_component"] == 2 and sidecar["solver"] == "dense"
 
 
 def test_results_are_readable_as_the_umask_says(demo_run):
@@ -157,7 +169,71 @@ def _timeseries_workdir(tmp_path, subjects_rows, tables):
     for name, frame in tables.items():
         frame.to_csv(data / name, sep="\t", index=False)
     sheet = "subject\tgroup\ttimeseries\n" + "".join(f"{s}\t{g}\t{data / t}\n" for s, g, t in subjects_rows)
-    return make_workdir(tmp_path / "work", {"fmri": {"source": "timeseries", "tr": 2.0}}, subjects=sheet)
+    return make_workdir(tmp_path / "work", {"fmri": {"source": "timeseries", "tr": 2.0},
+                                            "gradients": {"orientation": {"method": "order", "anchor_region": "r0"}}},
+                        subjects=sheet)
+
+
+def _generic_demo_tables(tmp_path, subjects):
+    """Demo subjects' raw series saved with generic headers r00..r79 (not AAL2 names)."""
+    from brainrnn.fmri.timeseries import load_demo_subject
+
+    tables = {}
+    for subject in subjects:
+        frame = load_demo_subject(subject)
+        frame.columns = [f"r{index:02d}" for index in range(frame.shape[1])]
+        tables[f"{subject}.tsv"] = frame
+    return tables
+
+
+@pytest.mark.parametrize("given", ["labels", "template"])
+def test_series_with_generic_headers_run_unchanged_given_labels_or_a_template(tmp_path, given):
+    """Headers r00..r79 (not AAL2 names): a labels file (names, oriented by name patterns) or a template keyed
+    by r00.. (oriented by the map) is all the config needs; G1 then matches the demo's AAL2 orientation. Two
+    groups with an age covariate run the group statistics."""
+    from brainrnn.fmri.atlases import atlas_table
+
+    subjects = ["101309", "102311", "102816", "131217"]
+    rows = [(subject, group, f"{subject}.tsv") for subject, group in zip(subjects, "aabb", strict=True)]
+    workdir = _timeseries_workdir(tmp_path, rows, _generic_demo_tables(tmp_path, subjects))
+    sheet = workdir / "config" / "subjects.tsv"
+    lines = sheet.read_text().splitlines()
+    sheet.write_text("\n".join([lines[0] + "\tage"] + [f"{line}\t{age}" for line, age in
+                                                       zip(lines[1:], [25, 31, 28, 40], strict=True)]) + "\n")
+    aal2 = atlas_table("aal2_cortical80")
+    overrides = {"fmri": {"tr": 0.72}, "spatial_nulls": {"n_surrogates": 99}, "group_stats": {"n_permutations": 99}}
+    if given == "labels":
+        aal2[["name"]].to_csv(workdir / "config" / "labels.tsv", sep="\t", index=False)
+        overrides.update(fmri={"tr": 0.72, "regions": {"table": "config/labels.tsv"}},
+                         gradients={"orientation": {"method": "names"}})
+    else:
+        pd.DataFrame({"region": [f"r{i:02d}" for i in range(80)], "value": aal2["template"]}).to_csv(
+            workdir / "config" / "template.tsv", sep="\t", index=False)
+        overrides["gradients"] = {"orientation": {"method": "template", "template": "config/template.tsv"}}
+    (workdir / "config" / "mine.yaml").write_text(yaml.safe_dump(overrides))
+    result = run_snakemake(workdir, "results/fmri/timescale_gradient.tsv", "results/fmri/group_statistics.tsv",
+                           "--configfiles", "config/config.yaml", "config/mine.yaml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    gradients = pd.read_csv(workdir / "results/fmri/group/reference_gradients.tsv", sep="\t", index_col="region")
+    calcarine, frontal = ("Calcarine_L", "Frontal_Mid_2_L") if given == "labels" else ("r40", "r04")
+    assert gradients.loc[calcarine, "G1"] < 0 < gradients.loc[frontal, "G1"]
+    assert np.corrcoef(gradients["G1"], aal2["template"])[0, 1] > 0.6
+    statistics = pd.read_csv(workdir / "results/fmri/group_statistics.tsv", sep="\t")
+    assert set(statistics["status"]) == {"tested"} and set(statistics["covariates"]) == {"age"}
+    assert set(statistics["contrast"]) == {"b - a"} and statistics["q_fdr"].notna().all()
+
+
+def test_unlabelled_npy_without_a_template_fails_before_any_job_naming_the_fix(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    np.save(data / "s01.npy", np.random.default_rng(0).standard_normal((200, 12)))
+    sheet = f"subject\tgroup\ttimeseries\n01\ta\t{data / 's01.npy'}\n"
+    workdir = make_workdir(tmp_path / "work", {"fmri": {"source": "timeseries", "tr": 2.0}}, subjects=sheet)
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode != 0
+    assert "gradients.orientation.template" in result.stdout and "Fix:" in result.stdout
+    assert "fmri.regions.table" in result.stdout
+    assert not (workdir / "results").exists()
 
 
 def test_unknown_config_key_fails_before_any_job(tmp_path):
@@ -229,6 +305,16 @@ def test_a_fixed_point_setting_reruns_only_the_analysis_downstream(demo_run):
     assert {"fixed_points_gradreg", "fixed_points_cbrnn", "fixed_points_microns"} <= rules
     assert "train_gradreg" not in rules and "timeseries" not in rules
 
+
+
+def test_the_device_setting_reruns_the_training_and_fixed_points_but_not_the_fmri_stages(demo_run):
+    (demo_run / "config" / "on_cpu.yaml").write_text("device: cpu\n")
+    result = run_snakemake(demo_run, "--dry-run", "--quiet", "rules", "--configfiles", "config/config.yaml",
+                           "config/on_cpu.yaml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    rules = {line.split()[0] for line in result.stdout.splitlines() if line and line.split()[-1].isdigit()}
+    assert {"train_gradreg", "train_cbrnn", "train_microns", "fixed_points_gradreg", "fixed_points_microns"} <= rules
+    assert not {"timeseries", "gradients", "timescales"} & rules
 
 def test_cbrnn_stage_outputs(demo_run):
     summary = pd.read_csv(demo_run / "results/summary/cbrnn.tsv", sep="\t")

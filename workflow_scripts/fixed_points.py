@@ -3,10 +3,10 @@
 import logging
 
 import pandas as pd
-import torch
 
 from brainrnn.analysis.fixed_points import FixedPointOptions
 from brainrnn.analysis.rnn_fixed_points import analyse_epoch
+from brainrnn.devices import job_device
 from brainrnn.io import write_table
 from brainrnn.persistence import load_member
 from brainrnn.tasks import CATALOGUE
@@ -14,19 +14,19 @@ from brainrnn.workflow import run_rule
 
 
 def main(smk):
-    torch.set_num_threads(smk.threads)
+    device = job_device(smk.params.device, smk.threads)
     for model_path, points, summary, seed in zip(smk.input.models, smk.output.points, smk.output.summaries,
                                                  smk.params.seeds, strict=True):
-        analyse(model_path, points, summary, smk.params.options, seed)
+        analyse(model_path, points, summary, smk.params.options, seed, device)
 
 
-def analyse(model_path, points_path, summary_path, settings, seed):
-    """Analyse one saved model; write its points and its one-row summary."""
+def analyse(model_path, points_path, summary_path, settings, seed, device):
+    """Analyse one saved model on ``device``; write its points and its one-row summary."""
     options = FixedPointOptions.from_config(settings, seed=seed)
     model, meta = load_member(model_path)
     epoch = settings["epoch"] or CATALOGUE[meta["task"]].analysis_epoch
     analysis = analyse_epoch(model, meta["task"], meta["task_settings"], options, epoch=epoch,
-                             trials=settings["trials"], max_conditions=settings["max_conditions"])
+                             trials=settings["trials"], max_conditions=settings["max_conditions"], device=device)
     summary = analysis.summary()
     log = logging.getLogger(__name__)
     log.info("%s", model_path)

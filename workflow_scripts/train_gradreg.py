@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-import torch
-
+from brainrnn.devices import job_device
 from brainrnn.gradreg.model import load_geometry
 from brainrnn.gradreg.train import model_meta, train_variant
 from brainrnn.persistence import write_members
@@ -12,7 +11,7 @@ from brainrnn.workflow import run_rule
 
 
 def main(smk):
-    torch.set_num_threads(smk.threads)
+    device = job_device(smk.params.device, smk.threads)
     variant, subject, params = smk.wildcards.variant, smk.wildcards.subject, smk.params
     dims = params.gradreg["gradient_dims"]
     geometry = load_geometry(smk.input.gradients, dims, subject=subject, timescales_path=smk.input.timescales)
@@ -23,7 +22,7 @@ def main(smk):
     checkpoint = Path(params.checkpoint_dir) / f"{digest}.pt"
     trained = train_variant(variant=variant, subject=subject, seeds=list(params.seeds), base_seed=params.base_seed,
                             geometry=geometry, group_geometry=group, section=params.gradreg, checkpoint=checkpoint,
-                            config_hash=digest)
+                            config_hash=digest, device=device)
     write_members(trained.model, trained.metrics, settings, meta=lambda record: model_meta(record, params.gradreg),
                   models=smk.output.models, histories=smk.output.histories, history=trained.history,
                   metrics=smk.output.metrics)

@@ -1,7 +1,6 @@
 """Rule train_microns: one variant x task x mode on one field, every seed as one ensemble."""
 
-import torch
-
+from brainrnn.devices import job_device
 from brainrnn.io import read_json
 from brainrnn.microns.field import Field
 from brainrnn.microns.train import model_meta, train_variant
@@ -10,13 +9,13 @@ from brainrnn.workflow import run_rule
 
 
 def main(smk):
-    torch.set_num_threads(smk.threads)
+    device = job_device(smk.params.device, smk.threads)
     wildcards, params = smk.wildcards, smk.params
     field = Field.load(smk.input.field)
     nulls = read_json(smk.input.nulls)
     seeds = list(params.seeds)
     run = train_variant(field, params.variant, wildcards.task, wildcards.mode, seeds, params.base_seed,
-                        params.settings, nulls)
+                        params.settings, nulls, device)
     settings = {"microns": params.settings, "mode": wildcards.mode, "field": wildcards.field,
                 "variant": params.variant, "task": wildcards.task, "seeds": seeds, "base_seed": params.base_seed}
     write_members(run.model, run.metrics, settings, meta=lambda record: model_meta(record, params.settings),

@@ -22,8 +22,9 @@ import yaml
 
 from brainrnn.download import read_manifest
 from brainrnn.errors import InputError
-from brainrnn.fmri import bids
+from brainrnn.fmri import atlases, bids
 from brainrnn.fmri import timeseries as ts
+from brainrnn.fmri.gradients import OrientationOptions, orientation_problem
 
 
 def load_schema(schema_dir: str | Path, name: str) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def load_subjects(path: str | Path, schema: Mapping[str, Any]) -> pd.DataFrame:
     return sheet.set_index("subject", drop=False)
 
 
-NUMERIC_COLUMNS = frozenset({"tr"})
+NUMERIC_COLUMNS = frozenset({"tr", "age"})
 
 
 def _coerce(column: str, value: str) -> Any:
@@ -175,6 +176,7 @@ def load_study(config: dict[str, Any], schema_dir: str | Path, configfiles: Sequ
     if microns["enabled"] and microns["source"] == "download":
         microns_manifest = read_manifest(microns["manifest"], ("field", "file", "url", "sha256"), ("field", "file"))
     check_cbrnn_core(config, subjects)
+    check_orientation(config, subjects, manifest)
     check_compression(config)
     check_jedi(config, subjects)
     return Study(config, subjects, reference_subjects(config, subjects, source), manifest, microns_manifest)
@@ -214,6 +216,56 @@ def check_sources(config: dict[str, Any], subjects: pd.DataFrame) -> pd.DataFram
         for subject in subjects.index:
             subject_tr(subjects, subject, fmri["tr"], sheet_path=sheet_path)
     return manifest
+
+
+def source_labels_file(config: dict[str, Any], manifest: pd.DataFrame | None) -> str | None:
+    """The labels file the source itself names (the first manifest row's ``labels``, ``fmri.bids.atlas_labels``)."""
+    fmri = config["fmri"]
+    if fmri["source"] == "download" and manifest is not None and "labels" in manifest.columns:
+        return str(manifest["labels"].iloc[0]) or None
+    if fmri["source"] == "bids":
+        return fmri["bids"]["atlas_labels"]
+    return None
+
+
+def known_region_names(config: dict[str, Any], subjects: pd.DataFrame, manifest: pd.DataFrame | None
+                       ) -> list[str] | None:
+    """The region names the series will have, where they can be known before any job runs (else None)."""
+    fmri = config["fmri"]
+    if fmri["source"] == "demo":
+        header: list[str] | None = ts.aal2_cortical_names()
+    elif fmri["source"] == "timeseries":
+        header = atlases.series_header(subjects["timeseries"].iloc[0])
+    elif (labels := source_labels_file(config, manifest)) is not None:
+        header = pd.read_csv(labels, sep="\t")["name"].astype(str).tolist()
+    else:
+        header = None
+    if header is None:
+        return None
+    table = atlases.study_region_table(fmri["regions"], fmri["source"], source_labels_file(config, manifest))
+    if table is not None and "name" in table.columns and set(header) != set(table["name"]) \
+            and len(table) != len(header):
+        return None  # e.g. an atlas_labels file in another order: the job that knows the series checks it
+    return atlases.label_regions(table, header, file=fmri["regions"]["table"])
+
+
+def check_orientation(config: dict[str, Any], subjects: pd.DataFrame, manifest: pd.DataFrame | None) -> None:
+    """Fail before any job when G1 cannot be chosen and signed (no template, no matching names, no anchor)."""
+    orientation = config["gradients"]["orientation"]
+    options = OrientationOptions.from_config(orientation)
+    table = atlases.study_region_table(config["fmri"]["regions"], config["fmri"]["source"],
+                                       source_labels_file(config, manifest))
+    names = known_region_names(config, subjects, manifest)
+    if names is None:
+        if options.method == "template" and orientation["template"] is None and (
+                table is None or "template" not in table.columns):
+            problem = orientation_problem([], options, None)
+            assert problem is not None, "a template orientation without a template is a problem"
+            raise problem
+        return
+    problem = orientation_problem(names, options, atlases.template_map(table, names, orientation["template"]))
+    if problem is not None:
+        raise problem
 
 
 def reference_subjects(config: dict[str, Any], subjects: pd.DataFrame, source: str) -> list[str]:

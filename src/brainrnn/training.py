@@ -5,6 +5,9 @@ own recurrent noise, its own gradient clipping and, with Adam's element-wise upd
 optimiser trajectory: training an ensemble gives each member the weights it would get if trained
 alone, within float tolerance.
 
+Training runs where the model is (:mod:`brainrnn.devices`): trials and noise are drawn on the CPU
+from the members' generators and moved there, so a GPU run sees the same data as a CPU run.
+
 What differs between experiments is a :class:`Schedule`: which task each member trains on
 (a fixed task, or a curriculum level per member), how and when it is evaluated, which members or
 parameter groups must not move, what the history records and when training ends. The trainer
@@ -38,9 +41,12 @@ LOG = logging.getLogger(__name__)
 class Ensemble(Protocol):
     """What the trainer trains: a module whose ``members`` are optimised side by side (a :class:`LeakyRNN`,
     or a model built on it, such as one whose weights a hypernetwork generates); ``shape`` sizes the
-    recurrent noise."""
+    recurrent noise; ``alpha`` (dt / τ) is a tensor on the model's device."""
 
     shape: RNNShape
+
+    @property
+    def alpha(self) -> torch.Tensor: ...
 
     @property
     def members(self) -> int: ...
@@ -249,7 +255,7 @@ def train_step(model: Ensemble, optimiser: torch.optim.Optimizer, trainable: lis
     else:
         outputs, _ = forward(model, batch, noise)
     task_loss = task.loss(outputs, batch)
-    regulariser = penalty(model) if penalty is not None else torch.zeros(model.members)
+    regulariser = penalty(model) if penalty is not None else outputs.new_zeros(model.members)
     optimiser.zero_grad(set_to_none=False)
     (task_loss + regulariser).sum().backward()
     if clip_grad_norm is not None:
@@ -259,7 +265,8 @@ def train_step(model: Ensemble, optimiser: torch.optim.Optimizer, trainable: lis
     if saved:
         with torch.no_grad():
             for parameter, before, keep in saved:
-                parameter.copy_(torch.where(keep.view(-1, *([1] * (parameter.dim() - 1))), parameter, before))
+                keep_here = keep.to(parameter.device).view(-1, *([1] * (parameter.dim() - 1)))
+                parameter.copy_(torch.where(keep_here, parameter, before))
     return (task_loss + regulariser).detach(), task.accuracy(outputs.detach(), batch), regulariser.detach()
 
 
@@ -275,17 +282,19 @@ def train_ensemble(model: Ensemble, schedule: Schedule, options: TrainingOptions
     """Train every member of ``model`` as ``schedule`` says; resume from ``checkpoint`` when it exists."""
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimiser = make_optimiser(trainable, options)
-    step, running = 0, torch.zeros(2, model.members)
+    device = model.alpha.device
+    step, running = 0, torch.zeros(2, model.members, device=device)
     if checkpoint is not None and checkpoint.exists():
         step, running = _load_checkpoint(checkpoint, model, optimiser, schedule, config_hash)
+        running = running.to(device)
         LOG.info("resumed from %s at step %d", checkpoint, step)
     while step < options.steps and not schedule.finished():
         batch, task = schedule.sample()
+        batch = batch.to(device)
         noise = None
         if options.recurrent_noise is not None:
-            noise = options.recurrent_noise * torch.stack(
-                [torch.randn(batch.n_steps, batch.inputs.shape[2], model.shape.n_hidden, generator=generator)
-                 for generator in schedule.generators], dim=1)
+            noise = member_noise(schedule.generators, batch.n_steps, batch.inputs.shape[2], model.shape.n_hidden,
+                                 options.recurrent_noise).to(device)
         loss, accuracy, regulariser = train_step(model, optimiser, trainable, batch, task, noise=noise,
                                                  penalty=penalty, clip_grad_norm=options.clip_grad_norm,
                                                  closed=schedule.closed(model, trainable), forward=schedule.forward)
@@ -294,7 +303,7 @@ def train_ensemble(model: Ensemble, schedule: Schedule, options: TrainingOptions
         if step % options.eval_every == 0 or step == options.steps:
             since = step - (step - 1) // options.eval_every * options.eval_every
             LOG.info(schedule.evaluate(model, step, running, since, regulariser))
-            running = torch.zeros(2, model.members)
+            running = torch.zeros(2, model.members, device=device)
         if checkpoint is not None and step % options.checkpoint_every == 0:
             save_state({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
                         "generators": [generator.get_state() for generator in schedule.generators], "step": step,
@@ -304,11 +313,22 @@ def train_ensemble(model: Ensemble, schedule: Schedule, options: TrainingOptions
     return TrainingRun(step)
 
 
+def member_noise(generators: Sequence[torch.Generator], n_steps: int, batch: int, n_hidden: int,
+                 scale: float) -> torch.Tensor:
+    """``scale`` × N(0, 1) noise (T, E, B, N), each member's block from its own generator; laid out
+    member-major, as the engine uses it (one block per member, no copy to stack them)."""
+    noise = torch.empty(len(generators), n_steps, batch, n_hidden)
+    for block, generator in zip(noise, generators, strict=True):
+        torch.randn(n_steps, batch, n_hidden, generator=generator, out=block)
+    return noise.mul_(scale).transpose(0, 1)
+
+
 @torch.no_grad()
 def evaluate(model: LeakyRNN, task: Task, batch: TaskBatch) -> tuple[torch.Tensor, torch.Tensor]:
-    """Noise-free accuracy and loss per member on a fixed batch."""
+    """Noise-free accuracy and loss per member on a fixed batch (run where the model is; on the CPU)."""
+    batch = batch.to(model.alpha.device)
     outputs, _ = model(batch.inputs, running=batch.running)
-    return task.accuracy(outputs, batch), task.loss(outputs, batch)
+    return task.accuracy(outputs, batch).cpu(), task.loss(outputs, batch).cpu()
 
 
 def clip_per_member(parameters: list[torch.nn.Parameter], max_norm: float) -> None:

@@ -32,6 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from brainrnn.devices import CPU
 from brainrnn.io import atomic_path
 
 StateMap = Callable[[torch.Tensor], torch.Tensor]
@@ -191,29 +192,32 @@ def sample_initial_states(trajectories: np.ndarray, options: FixedPointOptions) 
 
 def find_fixed_points(system: Dynamics | StateMap, initial_states: np.ndarray, options: FixedPointOptions,
                       reference_states: np.ndarray | None = None, *,
-                      search_dtype: torch.dtype = torch.float32) -> FixedPoints:
+                      search_dtype: torch.dtype = torch.float32, device: torch.device = CPU) -> FixedPoints:
     """Search from ``initial_states`` (K, N); ``reference_states`` define outliers (default: the initial ones).
 
     ``system`` is a :class:`Dynamics` (closed-form Jacobian and gradient), searched in ``search_dtype``,
     or a plain differentiable map, which is then differentiated automatically, in float64 throughout.
+    The states live on ``device``, where ``system`` must compute; the merging and the result are on the CPU.
     """
     dynamics = system if isinstance(system, Dynamics) else AutogradDynamics(system)
     dtype = torch.float64 if isinstance(dynamics, AutogradDynamics) else search_dtype
-    found, final_q, iterations = _search(dynamics.cast(dtype), torch.tensor(initial_states, dtype=dtype), options)
+    found, final_q, iterations = _search(dynamics.cast(dtype), torch.tensor(initial_states, dtype=dtype, device=device),
+                                            options)
     candidates = final_q < options.slow_below
     reference = initial_states if reference_states is None else reference_states
     points, _ = _merge(found[candidates].astype(float), final_q[candidates].astype(float), options.merge_tol)
     points = points[_within_reach(points, reference, options.outlier_factor)]
     exact = dynamics.cast(torch.float64)
-    polished = _polish(exact, torch.tensor(points, dtype=torch.float64), options)
+    polished = _polish(exact, torch.tensor(points, dtype=torch.float64, device=device), options)
     with torch.no_grad():
-        q = q_value(exact, polished).numpy()
+        q = q_value(exact, polished).cpu().numpy()
     keep = q < options.slow_below
-    points, q = _merge(polished.numpy()[keep], q[keep], options.merge_tol)
+    points, q = _merge(polished.cpu().numpy()[keep], q[keep], options.merge_tol)
     kind = np.where(q < options.fixed_below, FIXED, SLOW).astype(np.int8)
     if len(points):
         with torch.no_grad():
-            eigenvalues = torch.linalg.eigvals(exact.jacobian(torch.tensor(points, dtype=torch.float64))).numpy()
+            jacobian = exact.jacobian(torch.tensor(points, dtype=torch.float64, device=device))
+            eigenvalues = torch.linalg.eigvals(jacobian).cpu().numpy()
     else:
         eigenvalues = np.zeros((0, initial_states.shape[1]), dtype=complex)
     # fixed points first, then by position (q of exact points is rounding noise, no order)
@@ -229,15 +233,15 @@ def _search(dynamics: Dynamics, states: torch.Tensor, options: FixedPointOptions
 
     The running states are kept packed (a stopped state is written out and dropped), so an iteration
     costs what its running states cost."""
-    count = states.shape[0]
-    final_states, final_q = states.clone(), torch.full((count,), float("inf"), dtype=states.dtype)
-    index = torch.arange(count)
+    count, dtype, device = states.shape[0], states.dtype, states.device
+    final_states, final_q = states.clone(), torch.full((count,), float("inf"), dtype=dtype, device=device)
+    index = torch.arange(count, device=device)
     x = states.clone()
     first, second = torch.zeros_like(x), torch.zeros_like(x)
-    rate = torch.full((count,), options.learning_rate, dtype=states.dtype)
-    best = torch.full((count,), float("inf"), dtype=states.dtype)
-    previous = torch.full((count,), float("nan"), dtype=states.dtype)
-    stalled = torch.zeros(count, dtype=torch.long)
+    rate = torch.full((count,), options.learning_rate, dtype=dtype, device=device)
+    best = torch.full((count,), float("inf"), dtype=dtype, device=device)
+    previous = torch.full((count,), float("nan"), dtype=dtype, device=device)
+    stalled = torch.zeros(count, dtype=torch.long, device=device)
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     iteration = 0
     while index.numel() and iteration < options.max_iters:
@@ -267,14 +271,14 @@ def _search(dynamics: Dynamics, states: torch.Tensor, options: FixedPointOptions
         final_states[index] = x
         with torch.no_grad():
             final_q[index] = q_value(dynamics, x)
-    return final_states.numpy(), final_q.numpy(), iteration
+    return final_states.cpu().numpy(), final_q.cpu().numpy(), iteration
 
 
 def _polish(dynamics: Dynamics, states: torch.Tensor, options: FixedPointOptions) -> torch.Tensor:
     """Newton steps in float64 for every candidate, each kept where it lowers q within ``newton_radius``."""
     if not states.shape[0]:
         return states
-    eye = torch.eye(states.shape[1], dtype=states.dtype)
+    eye = torch.eye(states.shape[1], dtype=states.dtype, device=states.device)
     with torch.no_grad():
         for _ in range(options.newton_steps):
             residual = dynamics(states) - states
@@ -309,19 +313,19 @@ def _within_reach(points: np.ndarray, reference: np.ndarray, factor: float) -> n
 
 
 def attractors(dynamics: Dynamics, end_states: np.ndarray, found: FixedPoints,
-               options: FixedPointOptions) -> np.ndarray:
+               options: FixedPointOptions, device: torch.device = CPU) -> np.ndarray:
     """For each end-of-epoch state, the index of the kept point its forward trajectory settles on, or −1.
 
     The map is iterated ``attractor_steps`` times from each state (float64); a trajectory settles on a
-    point when it ends within ``attractor_tol`` of it (the nearest one is taken).
+    point when it ends within ``attractor_tol`` of it (the nearest one is taken), on ``device``.
     """
     if found.count == 0 or len(end_states) == 0:
         return np.full(len(end_states), -1)
     exact = dynamics.cast(torch.float64)
-    states = torch.tensor(end_states, dtype=torch.float64)
+    states = torch.tensor(end_states, dtype=torch.float64, device=device)
     with torch.no_grad():
         for _ in range(options.attractor_steps):
             states = exact(states)
-    distances = np.linalg.norm(states.numpy()[:, None, :] - found.states[None, :, :], axis=-1)
+    distances = np.linalg.norm(states.cpu().numpy()[:, None, :] - found.states[None, :, :], axis=-1)
     nearest = distances.argmin(axis=1)
     return np.where(distances[np.arange(len(nearest)), nearest] <= options.attractor_tol, nearest, -1)

@@ -32,6 +32,7 @@ from brainrnn.analysis.fixed_points import (
     q_value,
     sample_initial_states,
 )
+from brainrnn.devices import CPU
 from brainrnn.errors import InputError
 from brainrnn.io import atomic_path
 from brainrnn.models.rnn import LeakyRNN
@@ -53,16 +54,19 @@ class RNNDynamics:
     Without a bias hook the Jacobian, (1 − α) I + α φ'(z) W, and the gradient of q,
     ∇q = −α r + Wᵀ(α φ'(z) r) with r = F(h) − h, are closed forms (no autograd graph); a bias hook
     that feeds the state back (the cerebellar module) leaves both to automatic differentiation.
+    The map computes on ``device`` (a copy of the network is moved there).
     """
 
-    def __init__(self, model: LeakyRNN, held_input: torch.Tensor, dtype: torch.dtype = torch.float64) -> None:
-        self.model, self.held_input, self.dtype = model, held_input, dtype
-        network = copy.deepcopy(model).to(dtype).eval()
+    def __init__(self, model: LeakyRNN, held_input: torch.Tensor, dtype: torch.dtype = torch.float64,
+                 device: torch.device = CPU) -> None:
+        self.model, self.held_input, self.dtype, self.device = model, held_input, dtype, device
+        network = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
         for parameter in network.parameters():
             parameter.requires_grad_(False)
         self.network = network
-        self.held = held_input.to(dtype).view(1, 1, -1)
-        self.drive = (held_input.to(dtype) @ network.input_weight[0] + network.bias[0]).view(1, 1, -1)
+        held = held_input.to(device=device, dtype=dtype)
+        self.held = held.view(1, 1, -1)
+        self.drive = (held @ network.input_weight[0] + network.bias[0]).view(1, 1, -1)
         self.weight, self.alpha = network.recurrent_weight[0], network.alpha[0]
         self.closed_form = network.bias_hook is None
 
@@ -100,7 +104,7 @@ class RNNDynamics:
         return 0.5 * residual.square().sum(dim=-1), gradient
 
     def cast(self, dtype: torch.dtype) -> Dynamics:
-        return self if dtype == self.dtype else RNNDynamics(self.model, self.held_input, dtype)
+        return self if dtype == self.dtype else RNNDynamics(self.model, self.held_input, dtype, self.device)
 
 
 def epoch_map(model: LeakyRNN, held_input: torch.Tensor) -> RNNDynamics:
@@ -183,8 +187,12 @@ def input_conditions(inputs: np.ndarray, max_conditions: int) -> list[tuple[np.n
 
 
 def analyse_epoch(model: LeakyRNN, task_name: str, task_settings: dict[str, Any], options: FixedPointOptions, *,
-                  epoch: str, trials: int, max_conditions: int) -> EpochAnalysis:
-    """Run noise-free trials, collect the epoch's states, analyse each input condition of the epoch."""
+                  epoch: str, trials: int, max_conditions: int, device: torch.device = CPU) -> EpochAnalysis:
+    """Run noise-free trials, collect the epoch's states, analyse each input condition of the epoch.
+
+    The trials run on the CPU (the model as loaded), so the states the search starts from are the same
+    on every device; the search, polish and attractor runs compute on ``device``.
+    """
     task = make_task(task_name, **task_settings)
     if hasattr(task, "input_noise"):
         task.input_noise = 0.0  # noise-free trials: the held inputs are the epoch's true inputs
@@ -204,12 +212,12 @@ def analyse_epoch(model: LeakyRNN, task_name: str, task_settings: dict[str, Any]
     end_states = states[last_step, 0, torch.arange(trials)][has_epoch].double().numpy()
     conditions = []
     for index, (held, mask) in enumerate(input_conditions(epoch_inputs, max_conditions)):
-        system = RNNDynamics(model, torch.tensor(held))
+        system = RNNDynamics(model, torch.tensor(held), device=device)
         settings = dataclasses.replace(options, seed=derive_seed(options.seed, "condition", index))
         found = find_fixed_points(system, sample_initial_states(epoch_states[mask], settings), settings,
-                                  reference_states=epoch_states)
+                                  reference_states=epoch_states, device=device)
         with torch.no_grad():
-            energy = float(q_value(system, torch.tensor(epoch_states[mask])).mean())
-        conditions.append(ConditionAnalysis(held, found, attractors(system, end_states, found, options), energy,
+            energy = float(q_value(system, torch.tensor(epoch_states[mask], device=device)).mean())
+        conditions.append(ConditionAnalysis(held, found, attractors(system, end_states, found, options, device), energy,
                                             int(mask.sum())))
     return EpochAnalysis(conditions, epoch_states)

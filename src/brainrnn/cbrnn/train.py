@@ -24,11 +24,12 @@ import torch
 from brainrnn.cbrnn import CORE_GROUPS, FROZEN_GROUPS, GROUPS
 from brainrnn.cbrnn.model import CBConfig, build_model, count_parameters
 from brainrnn.cbrnn.summary import curriculum_metrics
+from brainrnn.devices import CPU
 from brainrnn.models.rnn import LeakyRNN
 from brainrnn.seeding import derive_seed
 from brainrnn.tasks.base import Task, TaskBatch, stack_batches
 from brainrnn.tasks.registry import make_task
-from brainrnn.training import ClosedGroup, Schedule, TrainingOptions, member_generators, train_ensemble
+from brainrnn.training import ClosedGroup, Schedule, TrainingOptions, evaluate, member_generators, train_ensemble
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,7 @@ class LevelCurriculum(Schedule):
         total = torch.zeros(model.members)
         for _ in range(self.options.test_steps):
             batch, task = self.sample()
-            outputs, _ = model(batch.inputs, running=batch.running)
-            total += task.accuracy(outputs, batch)
+            total += evaluate(model, task, batch)[0]
         return total / self.options.test_steps
 
     def evaluate(self, model: LeakyRNN, step: int, train_sums: torch.Tensor, count: int,
@@ -155,11 +155,11 @@ class LevelCurriculum(Schedule):
 
     def level_one_state(self, model: LeakyRNN) -> dict[str, torch.Tensor]:
         """Each member's state at the end of level 1 (its last state if it never passed level 1)."""
-        state = {name: value.clone() for name, value in self.level_one.items()}
+        state = {name: value.cpu().clone() for name, value in self.level_one.items()}
         for member, epoch in enumerate(self.level_one_epoch):
             if epoch is None:
                 for name, value in model.state_dict().items():
-                    state[name][member] = value[member].detach()
+                    state[name][member] = value[member].detach().cpu()
         return state
 
 
@@ -175,10 +175,10 @@ class GroupRun:
 
 def run_group(group: str, section: Mapping[str, Any], seeds: list[int], base_seed: int,
               level_one_models: list[LeakyRNN] | None = None, core: LeakyRNN | None = None,
-              checkpoint: Path | None = None, config_hash: str = "") -> GroupRun:
-    """Train one group (settings: the ``cbrnn`` config section): ``cbrnn`` and ``rnn`` from scratch (the
-    CB-RNN's core optionally from ``core``); ``reservoir`` and ``interleaved`` from the CB-RNNs'
-    level-one states (``level_one_models``, one per seed), core frozen."""
+              checkpoint: Path | None = None, config_hash: str = "", device: torch.device = CPU) -> GroupRun:
+    """Train one group (settings: the ``cbrnn`` config section) on ``device``: ``cbrnn`` and ``rnn`` from
+    scratch (the CB-RNN's core optionally from ``core``); ``reservoir`` and ``interleaved`` from the CB-RNNs'
+    level-one states (``level_one_models``, one per seed), core frozen. The run's model is on the CPU."""
     if group not in GROUPS:
         raise ValueError(f"unknown group '{group}' (use one of {', '.join(GROUPS)})")
     config, options = CBConfig.from_config(section), CurriculumOptions.from_config(section["curriculum"])
@@ -193,8 +193,10 @@ def run_group(group: str, section: Mapping[str, Any], seeds: list[int], base_see
         model.load_state_dict({name: torch.cat([m.state_dict()[name] for m in level_one_models])
                                for name in model.state_dict()})
         frozen, start = group, options.start_level + 1
+    model.to(device)
     schedule = LevelCurriculum(model, config.task, member_seeds, options, start_level=start, frozen_core=frozen)
     train_ensemble(model, schedule, options.trainer(), checkpoint=checkpoint, config_hash=config_hash)
+    model.cpu()
     history = schedule.history(LevelCurriculum.HISTORY)
     counts = {"cbrnn": count_parameters(build_model("cbrnn", config, [0], core)),
               "rnn": count_parameters(build_model("rnn", config, [0], core))}

@@ -1,7 +1,10 @@
 """Parcellate fMRIPrep derivatives with a label atlas (nilearn ``NiftiLabelsMasker``).
 
 Each run is cleaned on its own (confounds, detrending, filtering, standardisation) and the runs
-are concatenated in file-name order. The atlas must sit on the BOLD grid: a silent resampling of
+are concatenated in file-name order. Head motion: framewise displacement (Power et al. 2012) from
+fMRIPrep's six realignment parameters, optional scrubbing of high-motion volumes, 6- or
+24-parameter motion regressors and anatomical CompCor components; the mean FD and the retained
+volumes of each subject are reported for quality control. The atlas must sit on the BOLD grid: a silent resampling of
 a mismatched atlas is a common source of wrong regions, so we refuse it unless asked.
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -20,6 +24,42 @@ from brainrnn.errors import InputError
 from brainrnn.fmri.timeseries import CleaningOptions
 
 AFFINE_TOLERANCE_MM = 1e-3
+MOTION_PARAMETERS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
+"""fMRIPrep's realignment parameters (translations in mm, rotations in radians)."""
+MOTION_MODELS = ("none", "6", "24")
+"""Motion regressors: none, the six parameters, or those with derivatives and squares (Friston 24)."""
+
+
+@dataclass(frozen=True)
+class MotionOptions:
+    """Motion regressors, aCompCor and scrubbing (``fmri.bids`` holds the defaults)."""
+
+    motion_model: str
+    acompcor: int
+    scrub_fd_mm: float | None
+    head_radius_mm: float
+
+    @classmethod
+    def from_config(cls, bids: dict) -> MotionOptions:
+        return cls(motion_model=bids["motion_model"], acompcor=bids["acompcor"], scrub_fd_mm=bids["scrub_fd_mm"],
+                   head_radius_mm=bids["head_radius_mm"])
+
+    def regressors(self) -> list[str]:
+        """Confound columns implied by the motion model and aCompCor, in fMRIPrep's names."""
+        columns = [] if self.motion_model == "none" else list(MOTION_PARAMETERS)
+        if self.motion_model == "24":
+            columns += [f"{name}{suffix}" for name in MOTION_PARAMETERS
+                        for suffix in ("_derivative1", "_power2", "_derivative1_power2")]
+        return columns + [f"a_comp_cor_{index:02d}" for index in range(self.acompcor)]
+
+
+def framewise_displacement(table: pd.DataFrame, head_radius_mm: float) -> np.ndarray:
+    """Power's FD per volume: summed absolute backward differences of the six parameters, rotations
+    as arc length on a sphere of ``head_radius_mm``; 0 for the first volume."""
+    params = table[list(MOTION_PARAMETERS)].to_numpy(dtype=float).copy()
+    params[:, 3:] *= head_radius_mm
+    steps = np.abs(np.diff(params, axis=0)).sum(axis=1)
+    return np.concatenate([[0.0], steps])
 
 
 def find_runs(derivatives: str | Path, subject: str, task: str, space: str | None) -> list[Path]:
@@ -94,29 +134,39 @@ def read_labels(labels_file: str | Path | None, label_values: np.ndarray) -> lis
     return [names[int(value)] for value in label_values]
 
 
-def read_confounds(path: Path, columns: list[str], subject: str, n_volumes: int) -> np.ndarray | None:
-    """Selected confound columns; fMRIPrep's leading n/a (derivative terms) become 0."""
-    if not columns:
-        return None
+def read_confounds(path: Path, columns: list[str], subject: str, n_volumes: int,
+                   need_motion: bool = False) -> tuple[np.ndarray | None, pd.DataFrame | None]:
+    """Selected confound columns (fMRIPrep's leading n/a, in derivative terms, become 0) and the whole table.
+
+    With ``need_motion`` the table must exist and hold the six realignment parameters (for FD).
+    """
+    if not columns and not need_motion and not path.is_file():
+        return None, None
     if not path.is_file():
         raise InputError("the confounds table of this run is missing.", file=path, subject=subject,
                          field="fmri.bids.confounds", fix="copy fMRIPrep's *_desc-confounds_timeseries.tsv "
                          "beside the run, or set fmri.bids.confounds to [].")
     table = pd.read_csv(path, sep="\t")
-    absent = [column for column in columns if column not in table.columns]
+    absent = [column for column in columns + (list(MOTION_PARAMETERS) if need_motion else [])
+              if column not in table.columns]
     if absent:
         raise InputError(f"confound columns not in the table: {', '.join(absent)}.", file=path, subject=subject,
                          field="fmri.bids.confounds", fix="use column names from the table's header.")
     if len(table) != n_volumes:
         raise InputError(f"{len(table)} confound rows for {n_volumes} volumes.", file=path, subject=subject,
                          field="fmri.bids.confounds", fix="use the confounds table written with this run.")
-    return table[columns].fillna(0.0).to_numpy(dtype=float)
+    return (table[columns].fillna(0.0).to_numpy(dtype=float) if columns else None), table
 
 
 def parcellate_subject(*, derivatives: str | Path, subject: str, task: str, space: str | None,
                        atlas: str | Path, atlas_labels: str | Path | None, confounds: list[str],
-                       cleaning: CleaningOptions, resample_atlas: bool) -> tuple[pd.DataFrame, float]:
-    """Regional mean time series of all of a subject's runs, concatenated; returns (series, TR)."""
+                       motion: MotionOptions, cleaning: CleaningOptions,
+                       resample_atlas: bool) -> tuple[pd.DataFrame, float, dict]:
+    """Regional mean time series of all of a subject's runs, concatenated; returns (series, TR, quality).
+
+    ``quality``: mean and maximum FD (mm, NaN without realignment parameters), volumes in total and
+    retained after scrubbing (volumes with FD above ``motion.scrub_fd_mm`` are dropped), atlas label values.
+    """
     from nilearn.image import resample_to_img
     from nilearn.maskers import NiftiLabelsMasker
 
@@ -128,6 +178,9 @@ def parcellate_subject(*, derivatives: str | Path, subject: str, task: str, spac
     blocks: list[np.ndarray] = []
     trs: set[float] = set()
     names: list[str] = []
+    displacements: list[np.ndarray] = []
+    n_total = 0
+    columns = list(dict.fromkeys(motion.regressors() + list(confounds)))
     for run in find_runs(derivatives, subject, task, space):
         image = load_image(run, subject, "bold")
         if image.ndim != 4:
@@ -152,8 +205,20 @@ def parcellate_subject(*, derivatives: str | Path, subject: str, task: str, spac
                                    detrend=cleaning.detrend, low_pass=cleaning.low_pass,
                                    high_pass=cleaning.high_pass, t_r=tr, resampling_target=None,
                                    keep_masked_labels=False)
-        series = masker.fit_transform(image, confounds=read_confounds(
-            confounds_path(run), confounds, subject, image.shape[3]))
+        regressors, table = read_confounds(confounds_path(run), columns, subject, image.shape[3],
+                                           need_motion=motion.scrub_fd_mm is not None)
+        n_total += image.shape[3]
+        keep = None
+        if table is not None and set(MOTION_PARAMETERS) <= set(table.columns):
+            displacement = framewise_displacement(table, motion.head_radius_mm)
+            displacements.append(displacement)
+            if motion.scrub_fd_mm is not None:
+                keep = np.flatnonzero(displacement <= motion.scrub_fd_mm)
+                if keep.size < 10:
+                    raise InputError(f"scrubbing at FD > {motion.scrub_fd_mm} mm leaves {keep.size} volumes.",
+                                     file=run, subject=subject, field="fmri.bids.scrub_fd_mm",
+                                     fix="raise the threshold or exclude the subject from the sheet.")
+        series = masker.fit_transform(image, confounds=regressors, sample_mask=keep)
         if series.shape[1] != len(label_values):
             raise InputError(f"{len(label_values)} atlas labels but {series.shape[1]} regions extracted.",
                              file=atlas_path, subject=subject, field="fmri.bids.atlas",
@@ -164,4 +229,8 @@ def parcellate_subject(*, derivatives: str | Path, subject: str, task: str, spac
         raise InputError(f"runs have different TRs: {sorted(trs)}.", file=Path(derivatives) / f"sub-{subject}",
                          subject=subject, field="RepetitionTime", fix="restrict fmri.bids.task/space to runs "
                          "with one TR.")
-    return pd.DataFrame(np.concatenate(blocks, axis=0), columns=names), trs.pop()
+    fd = np.concatenate(displacements) if displacements else np.array([np.nan])
+    frame = pd.DataFrame(np.concatenate(blocks, axis=0), columns=names)
+    quality = {"mean_fd_mm": float(np.mean(fd)), "max_fd_mm": float(np.max(fd)), "n_volumes_total": n_total,
+               "n_volumes_retained": len(frame), "label_values": [int(value) for value in label_values]}
+    return frame, trs.pop(), quality

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from brainrnn.fmri.tables import read_region_tables
 from brainrnn.plotting import (
     DOUBLE_COLUMN_IN,
+    NEUTRAL,
     label_outer,
     label_panels,
     palette,
@@ -42,6 +43,7 @@ class FmriResults:
     timescales: dict[str, pd.DataFrame]
     spread: pd.DataFrame
     relation: pd.DataFrame
+    statistics: pd.DataFrame
 
     @property
     def groups(self) -> dict[str, str]:
@@ -50,18 +52,19 @@ class FmriResults:
 
 
 def load(reference: str, gradients: Sequence[str], timescales: Sequence[str], spread: str, relation: str,
-         subjects: Sequence[str]) -> FmriResults:
+         statistics: str, subjects: Sequence[str]) -> FmriResults:
     """Read the fMRI stage's tables (per-subject tables in the order of ``subjects``)."""
     return FmriResults(
         reference=pd.read_csv(reference, sep="\t", index_col="region"),
         gradients=read_region_tables(list(gradients), list(subjects)),
         timescales=read_region_tables(list(timescales), list(subjects)),
         spread=pd.read_csv(spread, sep="\t", dtype={"subject": str}),
-        relation=pd.read_csv(relation, sep="\t", dtype={"subject": str}))
+        relation=pd.read_csv(relation, sep="\t", dtype={"subject": str}),
+        statistics=pd.read_csv(statistics, sep="\t"))
 
 
 def _region_table(fmri: FmriResults) -> pd.DataFrame:
-    """Every region of every subject: G1, gradient extremity |G1 − median|, τ and the subject's group."""
+    """Every region of every subject: G1, gradient extremity |G1 − median|, τ (NaN where unresolved), group."""
     groups = fmri.relation.set_index("subject")["group"]
     rows = []
     for subject, gradients in fmri.gradients.items():
@@ -69,11 +72,20 @@ def _region_table(fmri: FmriResults) -> pd.DataFrame:
         tau = fmri.timescales[subject].reindex(g1.index)["tau_s"]
         rows.append(pd.DataFrame({"subject": subject, "group": groups[subject], "G1": g1.to_numpy(),
                                   "extremity": (g1 - g1.median()).abs().to_numpy(), "tau_s": tau.to_numpy()}))
-    return pd.concat(rows, ignore_index=True).dropna()
+    return pd.concat(rows, ignore_index=True)
+
+
+def _mark_unresolved(axis: Axes, positions: pd.Series) -> None:
+    """Regions without τ as grey crosses along the bottom edge at their position, so none is silently dropped."""
+    if positions.empty:
+        return
+    axis.scatter(positions, np.zeros(len(positions)), transform=axis.get_xaxis_transform(), marker="x", s=10,
+                 linewidths=0.6, color=NEUTRAL, clip_on=False, zorder=5, label=f"no τ ({len(positions)})")
 
 
 def _binned_tau(axis: Axes, table: pd.DataFrame, column: str, n_bins: int) -> None:
-    """Mean ± SEM of τ in equal-count bins of ``column``, drawn over the pooled points."""
+    """Mean ± SEM of τ in equal-count bins of ``column``, drawn over the pooled points (regions with τ)."""
+    table = table.dropna(subset=["tau_s"])
     edges = np.unique(np.quantile(table[column], np.linspace(0, 1, n_bins + 1)))
     binned = table.groupby(pd.cut(table[column], edges, include_lowest=True), observed=True)
     axis.errorbar(binned[column].mean(), binned["tau_s"].mean(), yerr=binned["tau_s"].sem(), color="black",
@@ -81,10 +93,13 @@ def _binned_tau(axis: Axes, table: pd.DataFrame, column: str, n_bins: int) -> No
 
 
 def _pooled_tau(axis: Axes, table: pd.DataFrame, column: str) -> None:
-    """Every region of every subject as a faint point, coloured by the subject's group."""
+    """Every region of every subject as a faint point, coloured by the subject's group; regions without τ
+    as crosses on the bottom edge."""
     colours = palette(sorted(table["group"].unique()))
-    for group, part in table.groupby("group"):
+    resolved = table.dropna(subset=["tau_s"])
+    for group, part in resolved.groupby("group"):
         axis.scatter(part[column], part["tau_s"], s=4, alpha=0.35, linewidths=0, color=colours[group], label=group)
+    _mark_unresolved(axis, table.loc[table["tau_s"].isna(), column])
 
 
 def tau_range(fmri: FmriResults) -> Normalize:
@@ -96,9 +111,14 @@ def tau_range(fmri: FmriResults) -> Normalize:
 
 def draw_gradient_space(axis: Axes, gradients: pd.DataFrame, tau: pd.Series, norm: Normalize,
                         *, size: float = 12) -> plt.cm.ScalarMappable:
-    """Regions in G1 × G2 space coloured by their τ."""
-    points = axis.scatter(gradients["G1"], gradients["G2"], c=tau.reindex(gradients.index).to_numpy(),
+    """Regions in G1 × G2 space coloured by their τ; regions without τ as grey crosses."""
+    values = tau.reindex(gradients.index).to_numpy(dtype=float)
+    resolved = np.isfinite(values)
+    points = axis.scatter(gradients["G1"][resolved], gradients["G2"][resolved], c=values[resolved],
                           cmap="viridis", norm=norm, s=size, linewidths=0.3, edgecolors="white")
+    if not resolved.all():
+        axis.scatter(gradients["G1"][~resolved], gradients["G2"][~resolved], marker="x", s=size, linewidths=0.6,
+                     color=NEUTRAL, label=f"no τ ({int((~resolved).sum())})")
     axis.set_xlabel("G1 (sensory → association)")
     axis.set_ylabel("G2")
     return points
@@ -127,7 +147,11 @@ def draw_tau_extremity(axis: Axes, fmri: FmriResults, *, n_bins: int = 8) -> Non
     _pooled_tau(axis, table, "extremity")
     _binned_tau(axis, table, "extremity", n_bins)
     rho = fmri.relation["rho_tau_extremity"]
-    stat_box(axis, f"mean ρ = {rho.mean():.2f}\nρ > 0 in {int((rho > 0).sum())}/{int(rho.notna().sum())} subjects")
+    surrogate = fmri.relation.get("p_surrogate_tau_extremity", pd.Series(dtype=float))
+    note = f"mean ρ = {rho.mean():.2f}\nρ > 0 in {int((rho > 0).sum())}/{int(rho.notna().sum())} subjects"
+    if surrogate.notna().any():
+        note += f"\np_surrogate < 0.05 in {int((surrogate < 0.05).sum())}/{int(surrogate.notna().sum())}"
+    stat_box(axis, note)
     axis.set_xlabel("gradient extremity |G1 − median|")
     axis.set_ylabel("timescale τ (s)")
 
@@ -147,6 +171,38 @@ def draw_spread(axis: Axes, fmri: FmriResults, measure: str) -> None:
     strip(axis, {group: fmri.spread.loc[fmri.spread["group"] == group, measure] for group in groups},
           palette(groups))
     axis.set_ylabel(SPREAD_MEASURES[measure])
+
+
+def draw_group_statistics(axis: Axes, fmri: FmriResults) -> None:
+    """Effect size with its 95% CI for every test of the declared family (q = FDR-adjusted p); a note when
+    the study has one group and the tests were skipped."""
+    table = fmri.statistics
+    tested = table[table["status"] == "tested"] if "status" in table.columns else table.iloc[0:0]
+    if tested.empty:
+        status = str(table["status"].iloc[0]) if len(table) else "no group statistics"
+        axis.text(0.5, 0.5, status.replace(": ", ":\n", 1), transform=axis.transAxes, ha="center", va="center",
+                  wrap=True)
+        axis.set_axis_off()
+        return
+    labels = [f"{row.measure if row.test == 'group_difference' else 'τ–extremity slope'} ({row.contrast})"
+              for row in tested.itertuples()]
+    positions = np.arange(len(tested))[::-1]
+    significant = tested["q_fdr"].to_numpy(dtype=float) < 0.05
+    effect = tested["effect_size"]
+    axis.errorbar(effect, positions, xerr=[effect - tested["effect_ci_low"], tested["effect_ci_high"] - effect],
+                  fmt="none", ecolor="black", elinewidth=0.8, capsize=0)
+    axis.scatter(tested["effect_size"], positions, c=np.where(significant, "black", "white"), edgecolors="black",
+                 s=14, zorder=3)
+    reference_line(axis, 0.0, horizontal=False)
+    axis.set_yticks(positions, labels)
+    axis.set_xlabel("effect size (95% CI); filled: q < 0.05")
+
+
+def group_statistics_figure(fmri: FmriResults) -> Figure:
+    """The group tests: covariate-adjusted effect sizes with 95% CIs, FDR-significant ones filled."""
+    figure, axis = plt.subplots(figsize=(5.6, 0.4 + 0.3 * max(3, len(fmri.statistics))))
+    draw_group_statistics(axis, fmri)
+    return figure
 
 
 def family_figure(fmri: FmriResults) -> Figure:

@@ -1,11 +1,15 @@
 """Regional timescales of an Ornstein-Uhlenbeck (OU) process fitted to BOLD series.
 
 A stationary OU process sampled every TR seconds is an AR(1) process with lag-k autocorrelation
-exp(−k·TR/τ). Two estimators:
+exp(−k·TR/τ). Three estimators, all reported (``timescales.method`` picks the one in ``tau_s``):
 
 * ``ar1``: τ = −TR / ln ρ₁ from the lag-1 autocorrelation ρ₁;
 * ``acf_exp``: least-squares fit of exp(−lag/τ) to the autocorrelation function up to its first
-  zero crossing or ``max_lag_s``.
+  zero crossing or ``max_lag_s``;
+* ``ou_noise``: OU process plus white measurement noise, whose ACF is A·exp(−lag/τ) at lags ≥ 1
+  (A = the OU share of the variance, 1 at lag 0): least-squares fit of A and τ on lags 1 up to the
+  first zero crossing or ``max_lag_s``. White noise lowers every ρ_k by the same factor A, so the
+  other two estimators, whose amplitude is fixed at 1, shorten τ; this one does not.
 
 The sample autocorrelation is biased low on short series (E[ρ̂₁] ≈ ρ₁ − (1 + 3ρ₁)/n, Kendall
 1954), which shortens τ. ``bias_correction='kendall'`` inverts that first-order bias. It
@@ -15,14 +19,20 @@ simulation and is not reproduced here.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
 from brainrnn.errors import InputError
+from brainrnn.fmri.nulls import VariogramNull, spearman_rows, surrogate_p
 
-METHODS = ("ar1", "acf_exp")
+METHODS = ("ar1", "acf_exp", "ou_noise")
+"""Timescale estimators; each gets a column ``tau_<method>_s``."""
+MIN_FIT_LAGS = 2
+"""Fewest positive ACF lags an exponential fit needs; regions with fewer have no τ (NaN)."""
 
 
 def simulate_ou(tau_s: float, tr_s: float, n_volumes: int, n_regions: int = 1,
@@ -84,9 +94,47 @@ def acf_exp_timescale(series: np.ndarray, tr_s: float, *, max_lag_s: float = 20.
     return taus
 
 
+def simulate_ou_with_noise(tau_s: float, tr_s: float, n_volumes: int, n_regions: int, ou_share: float,
+                           rng: np.random.Generator) -> np.ndarray:
+    """Unit-variance OU process (share ``ou_share`` of the variance) plus white measurement noise."""
+    ou = simulate_ou(tau_s, tr_s, n_volumes, n_regions, rng)
+    return np.sqrt(ou_share) * ou + np.sqrt(1.0 - ou_share) * rng.standard_normal((n_volumes, n_regions))
+
+
+def ou_noise_timescale(series: np.ndarray, tr_s: float, *, max_lag_s: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
+    """τ (seconds) and amplitude A per column from a fit of A·exp(−lag/τ) to the ACF at lags ≥ 1.
+
+    The fit uses lags 1 up to the last lag before the first non-positive ACF value (at most
+    ``max_lag_s``); with fewer than ``MIN_FIT_LAGS`` such lags τ and A are NaN. A is bounded to (0, 1].
+    """
+    series = np.asarray(series, dtype=float)
+    max_lag = max(MIN_FIT_LAGS + 1, min(int(round(max_lag_s / tr_s)), series.shape[0] // 4))
+    acf = autocorrelation(series, max_lag)
+    taus, amplitudes = np.full(series.shape[1], np.nan), np.full(series.shape[1], np.nan)
+    for column in range(series.shape[1]):
+        values = acf[1:, column]
+        negative = np.flatnonzero(values <= 0)
+        stop = int(negative[0]) if negative.size else max_lag
+        if stop < MIN_FIT_LAGS:
+            continue
+        lags_s = np.arange(1, stop + 1) * tr_s
+        slope, intercept = np.polyfit(lags_s, np.log(values[:stop]), 1)
+        guess = [min(max(float(np.exp(intercept)), 1e-3), 1.0), -1.0 / slope if slope < 0 else float(lags_s[-1])]
+        with warnings.catch_warnings():  # A at its bound of 1 (no white noise) leaves no covariance estimate
+            warnings.simplefilter("ignore", optimize.OptimizeWarning)
+            fitted, _ = optimize.curve_fit(lambda lag, amplitude, tau: amplitude * np.exp(-lag / tau), lags_s,
+                                           values[:stop], p0=guess, bounds=([1e-6, 1e-6], [1.0, np.inf]))
+        amplitudes[column], taus[column] = fitted
+    return taus, amplitudes
+
+
 def estimate_timescales(series: pd.DataFrame, tr_s: float, *, method: str, bias_correction: str,
                         max_lag_s: float, min_volumes: int, subject: str = "", file: str = "") -> pd.DataFrame:
-    """Per-region τ (seconds) and lag-1 autocorrelation as a table indexed by region."""
+    """Per-region τ (seconds) by every estimator, the chosen one as ``tau_s``, the OU amplitude and ρ₁.
+
+    Columns: ``tau_s`` (= ``tau_<method>_s``), ``tau_ar1_s``, ``tau_acf_exp_s``, ``tau_ou_noise_s``,
+    ``ou_share`` (the fitted A of ``ou_noise``) and ``rho1``; NaN where an estimator resolves no τ.
+    """
     if not np.isfinite(tr_s) or tr_s <= 0:
         raise InputError(f"TR must be positive, got {tr_s}.", file=file, subject=subject, field="tr",
                          fix="give the repetition time in seconds.")
@@ -94,27 +142,43 @@ def estimate_timescales(series: pd.DataFrame, tr_s: float, *, method: str, bias_
         raise InputError(f"{series.shape[0]} volumes; the timescale estimators need at least {min_volumes}.",
                          file=file, subject=subject, field="volumes",
                          fix="use a longer run or lower timescales.min_volumes (the estimate gets biased).")
-    values = series.to_numpy(dtype=float)
-    if method == "ar1":
-        tau = ar1_timescale(values, tr_s, bias_correction=bias_correction)
-    elif method == "acf_exp":
-        tau = acf_exp_timescale(values, tr_s, max_lag_s=max_lag_s, bias_correction=bias_correction)
-    else:
+    if method not in METHODS:
         raise InputError(f"unknown timescale method '{method}'.", field="timescales.method",
                          fix=f"use one of {', '.join(METHODS)}.")
-    return pd.DataFrame({"tau_s": tau, "rho1": autocorrelation(values, 1)[1]},
+    values = series.to_numpy(dtype=float)
+    ou_tau, ou_share = ou_noise_timescale(values, tr_s, max_lag_s=max_lag_s)
+    taus = {"ar1": ar1_timescale(values, tr_s, bias_correction=bias_correction),
+            "acf_exp": acf_exp_timescale(values, tr_s, max_lag_s=max_lag_s, bias_correction=bias_correction),
+            "ou_noise": ou_tau}
+    return pd.DataFrame({"tau_s": taus[method], **{f"tau_{name}_s": taus[name] for name in METHODS},
+                         "ou_share": ou_share, "rho1": autocorrelation(values, 1)[1]},
                         index=pd.Index([str(name) for name in series.columns], name="region"))
 
 
-def timescale_gradient_relation(tau: ArrayLike, g1: ArrayLike) -> dict[str, float]:
-    """Spearman ρ of τ with gradient extremity |G1 − median G1| and with G1 itself."""
+def timescale_gradient_relation(tau: ArrayLike, g1: ArrayLike, *, distances: np.ndarray | None = None,
+                                n_surrogates: int = 0, rng: np.random.Generator | None = None) -> dict[str, float]:
+    """Spearman ρ of τ with gradient extremity |G1 − median G1| and with G1 itself, with two p-values each.
+
+    ``p_parametric_*`` is scipy's (it assumes independent regions); ``p_surrogate_*`` compares ρ with
+    the ρ of ``n_surrogates`` variogram-matched surrogates of the τ map (region ``distances`` given),
+    which keep its spatial autocorrelation (NaN without distances). Regions without τ are left out.
+    """
     tau, g1 = np.asarray(tau, dtype=float), np.asarray(g1, dtype=float)
     if tau.shape != g1.shape:
         raise ValueError(f"{tau.size} timescales for {g1.size} gradient values")
     usable = np.isfinite(tau) & np.isfinite(g1)
     extremity = np.abs(g1 - np.median(g1[usable]))
-    rho_extremity = stats.spearmanr(tau[usable], extremity[usable])
-    rho_g1 = stats.spearmanr(tau[usable], g1[usable])
-    return {"rho_tau_extremity": float(rho_extremity.statistic), "p_tau_extremity": float(rho_extremity.pvalue),
-            "rho_tau_g1": float(rho_g1.statistic), "p_tau_g1": float(rho_g1.pvalue),
-            "n_regions": int(usable.sum()), "n_unresolved": int((~usable).sum())}
+    result: dict[str, float] = {"n_regions": int(usable.sum()), "n_unresolved": int((~usable).sum()),
+                                "n_surrogates": n_surrogates if distances is not None else 0}
+    surrogates = None
+    if distances is not None and n_surrogates > 0:
+        null = VariogramNull.from_distances(np.asarray(distances, dtype=float)[np.ix_(usable, usable)])
+        surrogates = null.surrogates(tau[usable], n_surrogates, rng if rng is not None else np.random.default_rng(0))
+    for name, other in (("extremity", extremity), ("g1", g1)):
+        test = stats.spearmanr(tau[usable], other[usable])
+        result[f"rho_tau_{name}"] = float(test.statistic)
+        result[f"p_parametric_tau_{name}"] = float(test.pvalue)
+        result[f"p_surrogate_tau_{name}"] = (
+            surrogate_p(float(test.statistic), spearman_rows(surrogates, other[usable]))
+            if surrogates is not None else float("nan"))
+    return result

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from brainrnn.devices import CPU
 from brainrnn.gradreg import parse_variant
 from brainrnn.gradreg.analysis import alignment
 from brainrnn.gradreg.model import (
@@ -40,12 +41,13 @@ class TrainedEnsemble:
 
 def train_variant(*, variant: str, subject: str, seeds: list[int], base_seed: int, geometry: SubjectGeometry,
                   group_geometry: SubjectGeometry, section: dict[str, Any], checkpoint: Path | None = None,
-                  config_hash: str = "") -> TrainedEnsemble:
-    """Train all seeds of one variant × subject (settings: the ``gradreg`` config section). ``variant`` is
-    one of the variants or a compression run ``<variant>-x<scale>`` (G1 rescaled by ``scale``).
+                  config_hash: str = "", device: torch.device = CPU) -> TrainedEnsemble:
+    """Train all seeds of one variant × subject (settings: the ``gradreg`` config section) on ``device``.
+    ``variant`` is one of the variants or a compression run ``<variant>-x<scale>`` (G1 rescaled by ``scale``).
 
     Initial weights and data streams depend only on the seed index, not on the subject or the
-    variant: every comparison between variants or subjects is paired.
+    variant: every comparison between variants or subjects is paired. The trained ensemble is
+    returned on the CPU.
     """
     name = variant
     variant, geometry = run_geometry(name, geometry)
@@ -55,12 +57,12 @@ def train_variant(*, variant: str, subject: str, seeds: list[int], base_seed: in
     tau = unit_time_constants(geometry.timescales_s, model_settings["tau_ms"], section["dt_ms"]) \
         if model_settings["time_constants"] == "timescales" else None
     member_seeds = [derive_seed(base_seed, "rnn", seed) for seed in seeds]
-    model = LeakyRNN(build_shape(section, task, n_units), member_seeds, tau_ms=tau)
+    model = LeakyRNN(build_shape(section, task, n_units), member_seeds, tau_ms=tau).to(device)
     charged = [variant_distances(variant, geometry, group_geometry, derive_seed(base_seed, "shuffle", subject, seed))
                for seed in seeds]
-    distances = torch.tensor(np.stack([d for d, _ in charged]), dtype=torch.float32)
+    distances = torch.tensor(np.stack([d for d, _ in charged]), dtype=torch.float32, device=device)
     lambdas = [float(section["lambda"]) if penalised else 0.0 for _, penalised in charged]
-    strength = torch.tensor(lambdas)
+    strength = torch.tensor(lambdas, device=device)
 
     def penalty(network: LeakyRNN) -> torch.Tensor:
         return wiring_cost(network.recurrent_weight, distances, strength,
@@ -70,6 +72,7 @@ def train_variant(*, variant: str, subject: str, seeds: list[int], base_seed: in
     schedule = FixedTask.from_config(task, member_seeds, training, eval_seed=derive_seed(base_seed, "heldout"))
     run = train_ensemble(model, schedule, TrainingOptions.from_config(training), penalty=penalty,
                          checkpoint=checkpoint, config_hash=config_hash)
+    model.cpu()
     test = task.sample(2 * training["eval_trials"], torch.Generator().manual_seed(derive_seed(base_seed, "test")))
     accuracy, _ = evaluate(model, task, stack_batches([test] * model.members))
     own = pairwise_distances(geometry.coordinates)

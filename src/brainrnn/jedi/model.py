@@ -131,6 +131,11 @@ class JediModel(nn.Module):
     def members(self) -> int:
         return 1
 
+    @property
+    def alpha(self) -> torch.Tensor:
+        """The engine's dt / τ (where the trainer finds the model's device)."""
+        return self.engine.alpha
+
     def item_embeddings(self, items: torch.Tensor) -> torch.Tensor:
         return self.embeddings[self.item_row[items]]
 

@@ -297,6 +297,11 @@ class FewShot(torch.nn.Module):
     def members(self) -> int:
         return 1
 
+    @property
+    def alpha(self) -> torch.Tensor:
+        """The engine's dt / τ (where the trainer finds the model's device)."""
+        return self.jedi.alpha
+
     def forward(self, inputs: torch.Tensor, *, trials: torch.Tensor,
                 noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         return self.jedi(inputs, embeddings=self.embeddings[self.item_problem[trials]],

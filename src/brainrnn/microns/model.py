@@ -120,6 +120,11 @@ class Penalty:
         """The λ actually applied (the faithful plain L1 penalty ignores λ, i.e. uses 1)."""
         return 1.0 if self.variant.distance is None and self.ignore_lambda_for_l1 else self.strength
 
+    def to(self, device: torch.device) -> Penalty:
+        """The same penalty with its constants on ``device``."""
+        return replace(self, distance=self.distance.to(device),
+                       target=None if self.target is None else self.target.to(device))
+
     def __call__(self, weight: torch.Tensor) -> torch.Tensor:
         magnitude = weight.abs()
         if self.variant.distance is None:
@@ -129,7 +134,7 @@ class Penalty:
         cost = self.strength * (magnitude * self.distance).sum(dim=(-2, -1))
         if self.variant.communicability == "C*":
             assert self.target is not None, "the C* penalty needs its target communicability"
-            off = ~torch.eye(weight.shape[-1], dtype=torch.bool)
+            off = ~torch.eye(weight.shape[-1], dtype=torch.bool, device=weight.device)
             model = torch.sort(communicability(weight)[:, off], dim=-1).values
             cost = cost + self.emd_strength * (model - self.target).abs().mean(dim=-1)
         return cost

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from brainrnn.devices import CPU
 from brainrnn.microns import Variant
 from brainrnn.microns.analysis import graph_measures
 from brainrnn.microns.field import Field
@@ -41,8 +42,9 @@ def task_settings(task_name: str, settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def train_variant(field: Field, name: str, task_name: str, mode: str, seeds: list[int], base_seed: int,
-                  settings: dict[str, Any], nulls: dict[str, float]) -> MicronsRun:
-    """Train ``name`` on ``task_name`` for every seed; return the ensemble and per-member metrics."""
+                  settings: dict[str, Any], nulls: dict[str, float], device: torch.device = CPU) -> MicronsRun:
+    """Train ``name`` on ``task_name`` for every seed on ``device``; return the ensemble (on the CPU) and
+    per-member metrics."""
     variant = Variant.parse(name)
     task = make_task(task_name, **task_settings(task_name, settings))
     shape = RNNShape(n_inputs=task.n_inputs, n_hidden=field.n_neurons, n_outputs=task.n_outputs,
@@ -59,8 +61,11 @@ def train_variant(field: Field, name: str, task_name: str, mode: str, seeds: lis
     training = settings["training"]
     schedule = FixedTask.from_config(task, member_seeds, training,
                                      eval_seed=derive_seed(base_seed, "microns-heldout"))
+    model.to(device)
+    on_device = penalty.to(device)
     train_ensemble(model, schedule, TrainingOptions.from_config(training),
-                   penalty=lambda network: penalty(network.recurrent_weight))
+                   penalty=lambda network: on_device(network.recurrent_weight))
+    model.cpu()
     history = schedule.history(FixedTask.HISTORY)
     test = task.sample(training["eval_trials"], torch.Generator().manual_seed(derive_seed(base_seed, "microns-test")))
     accuracy, _ = evaluate(model, task, stack_batches([test] * model.members))

@@ -12,6 +12,10 @@ Dynamics (state h = firing rates, unit i, time step dt, time constant τ_i, α_i
 ``W_ij`` is the weight from unit j to unit i. ``bias(h, u)`` is an optional additive hook (the
 cerebellar module of the cortico-cerebellar family). With ``rank`` set, W = m nᵀ / N is low-rank.
 Parameter groups (``input``, ``recurrent``, ``bias``, ``readout``, ``hook``) can be frozen.
+
+Without a hook the whole sequence runs as one autograd node with a hand-written backward
+(:mod:`brainrnn.models.sequence`); with a hook, whose gradient only autograd knows, step by step.
+Both compute the leak as h + α (φ(z) − h), so the two paths and :meth:`LeakyRNN.step` agree.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from brainrnn.models.sequence import LEAKY_SLOPE, leaky_sequence
+
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu,
-               "leaky_relu": lambda x: torch.nn.functional.leaky_relu(x, 0.01),
+               "leaky_relu": lambda x: torch.nn.functional.leaky_relu(x, LEAKY_SLOPE),
                "softplus": torch.nn.functional.softplus}
 
 
@@ -122,8 +128,7 @@ class LeakyRNN(nn.Module):
         pre = drive + torch.bmm(state, self.recurrent_weight.transpose(1, 2))
         if self.bias_hook is not None:
             pre = pre + self.bias_hook(state, inputs)
-        alpha = self.alpha.unsqueeze(1)
-        return (1.0 - alpha) * state + alpha * self.phi(pre)
+        return torch.lerp(state, self.phi(pre), self.alpha.unsqueeze(1))
 
     def input_drive(self, inputs: torch.Tensor) -> torch.Tensor:
         """W_in u + b for inputs (T, E, B, n_inputs) → (T, E, B, N)."""
@@ -145,19 +150,31 @@ class LeakyRNN(nn.Module):
         drive = self.input_drive(inputs)
         if noise is not None:
             drive = drive + noise
-        state = (torch.zeros(drive.shape[1:], dtype=drive.dtype) if initial_state is None else initial_state)
-        states = []
-        # unbind (not drive[t]): indexing a tensor that needs gradients allocates a full-size zero
-        # gradient per time step in the backward pass
-        for t, (drive_t, inputs_t) in enumerate(zip(drive.unbind(0), inputs.unbind(0), strict=True)):
-            updated = self.step(state, drive_t, inputs_t)
-            state = updated if running is None else torch.where(running[t].unsqueeze(-1), updated, state)
-            states.append(state)
-        states_t = torch.stack(states)
+        state = (drive.new_zeros(drive.shape[1:]) if initial_state is None else initial_state)
+        if self.bias_hook is None:
+            states_t = leaky_sequence(drive, self.recurrent_weight, self.alpha, state, self.shape.activation, running)
+        else:
+            states_t = self._hooked_sequence(drive, inputs, state, running)
         readout = torch.einsum("tebn,eno->tebo", states_t, self.readout_weight) + self.readout_bias.unsqueeze(1)
         return readout, states_t
 
+    def _hooked_sequence(self, drive: torch.Tensor, inputs: torch.Tensor, state: torch.Tensor,
+                         running: torch.Tensor | None) -> torch.Tensor:
+        """States (T, E, B, N) step by step, for the bias hook's autograd."""
+        hook, transposed, states = self.bias_hook, self.recurrent_weight.transpose(1, 2), []
+        assert hook is not None, "only a model with a bias hook runs step by step"
+        # unbind (not drive[t]): indexing a tensor that needs gradients allocates a full-size zero
+        # gradient per time step in the backward pass
+        for t, (drive_t, inputs_t) in enumerate(zip(drive.unbind(0), inputs.unbind(0), strict=True)):
+            rate = self.alpha.unsqueeze(1)
+            if running is not None:
+                rate = rate * running[t].unsqueeze(-1).to(drive.dtype)
+            pre = torch.baddbmm(drive_t, state, transposed) + hook(state, inputs_t)
+            state = torch.lerp(state, self.phi(pre), rate)
+            states.append(state)
+        return torch.stack(states)
+
     def member_state_dict(self, member: int) -> dict[str, torch.Tensor]:
-        """The parameters and buffers of one member, as a one-member state dict."""
-        return {name: value[member:member + 1].detach().clone() for name, value in self.state_dict().items()}
+        """The parameters and buffers of one member, as a one-member state dict on the CPU."""
+        return {name: value[member:member + 1].detach().cpu().clone() for name, value in self.state_dict().items()}
 

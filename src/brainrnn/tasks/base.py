@@ -44,6 +44,15 @@ class TaskBatch:
     def batch_size(self) -> int:
         return self.inputs.shape[1]
 
+    def to(self, device: torch.device) -> TaskBatch:
+        """The same trials on ``device`` (itself when already there)."""
+        if self.inputs.device == device:
+            return self
+        return TaskBatch(self.inputs.to(device), self.targets.to(device), self.mask.to(device),
+                         self.decision.to(device), self.labels.to(device),
+                         {name: mask.to(device) for name, mask in self.epochs.items()},
+                         None if self.running is None else self.running.to(device))
+
 
 class Task(ABC):
     """A trial generator with fixed input/output sizes and a kind of readout.

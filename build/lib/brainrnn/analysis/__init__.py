@@ -1,1 +1,0 @@
-"""Analyses of trained networks: fixed points, Jacobian spectra, energy."""
