@@ -512,7 +512,7 @@ def test_the_compression_experiment_plans_its_runs(tmp_path):
 
 def test_jedi_stage_outputs(demo_run):
     """Every context (teachers at each frequency, the memory teacher, the gradient-regularised network) is
-    scored by every fit of the demo (JEDI and the shared-RNN baseline); the summary's columns name what they hold."""
+    scored by every fit; the summary's columns name what they hold."""
     from brainrnn.jedi import SUMMARY_COLUMNS, baseline_column, few_shot_column
 
     summary = pd.read_csv(demo_run / "results/summary/jedi.tsv", sep="\t")
@@ -520,7 +520,7 @@ def test_jedi_stage_outputs(demo_run):
     assert set(summary["context"]) == {"sine-2Hz", "sine-4Hz", "sine-6Hz", "sine-8Hz", "sine-5Hz", "memory-dms",
                                        "gradreg/gradreg/sub-101309/seed-0"}
     trained = summary[summary["role"] == "train"]
-    assert trained["r2_heldout"].notna().all() and trained[baseline_column("shared")].notna().all()
+    assert trained["r2_heldout"].notna().all() and trained[baseline_column("per_context")].notna().all()
     heldout = summary[summary["role"] == "heldout"]
     assert heldout[[few_shot_column(1), few_shot_column(5)]].notna().all().all()
     teachers = summary[summary["network"].isin(["sine", "memory"])]
