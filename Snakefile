@@ -1,6 +1,7 @@
 # Brain-constrained recurrent neural networks: from fMRI and connectomes to figures.
 # Run `make run` for the demo, or `snakemake --profile profiles/local --configfile <yours>`;
-# `snakemake <target>` runs one part: fmri, gradreg, cbrnn, microns, lowrank, figures or all (the default).
+# `snakemake <target>` runs one part: fmri, gradreg, cbrnn, microns, lowrank, jedi, figures or all (the
+# default).
 from snakemake.utils import min_version
 
 min_version("9.27.1")
@@ -23,6 +24,7 @@ include: "rules/gradreg.smk"
 include: "rules/cbrnn.smk"
 include: "rules/lowrank.smk"
 include: "rules/fixed_points.smk"
+include: "rules/jedi.smk"
 include: "rules/figures.smk"
 include: "rules/manifest.smk"
 
@@ -62,6 +64,12 @@ rule microns:
 rule lowrank:
     input:
         family_targets("lowrank") if LOWRANK["enabled"] else [],
+    localrule: True
+
+
+rule jedi:
+    input:
+        family_targets("jedi") if JEDI["enabled"] else [],
     localrule: True
 
 

@@ -11,7 +11,7 @@ from snakemake.exceptions import WorkflowError
 # through workflow_scripts/brainrnn, a link to src/brainrnn (Snakemake puts a script's folder on its path)
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from brainrnn import cbrnn, fmri, gradreg, lowrank, microns
+from brainrnn import cbrnn, fmri, gradreg, jedi, lowrank, microns
 from brainrnn.config import (
     MICRONS_SHIPPED,
     known_region_names,
@@ -54,6 +54,7 @@ CBRNN = config["cbrnn"]
 MICRONS = config["microns"]
 MICRONS_TRAINED = MICRONS["enabled"] and MICRONS["train"]
 LOWRANK = config["lowrank"]
+JEDI = config["jedi"]
 FAMILIES = [
     family
     for family, enabled in (
@@ -62,6 +63,7 @@ FAMILIES = [
         ("cbrnn", CBRNN["enabled"]),
         ("microns", MICRONS_TRAINED),
         ("lowrank", LOWRANK["enabled"]),
+        ("jedi", JEDI["enabled"]),
     )
     if enabled
 ]
@@ -71,6 +73,7 @@ TITLES = {
     "cbrnn": cbrnn.TITLE,
     "microns": microns.TITLE,
     "lowrank": lowrank.TITLE,
+    "jedi": jedi.TITLE,
 }
 FIGURES = {
     "fmri": fmri.FIGURES,
@@ -78,6 +81,7 @@ FIGURES = {
     "cbrnn": cbrnn.FIGURES,
     "microns": microns.FIGURES,
     "lowrank": lowrank.FIGURES,
+    "jedi": jedi.FIGURES,
 }
 
 # Training params leave out the keys that only select what runs (variants, tasks, seeds, analysis
@@ -114,6 +118,11 @@ MICRONS_TRAINING_SETTINGS = settings_without(
     "seeds",
     "n_nulls",
     "synthetic",
+)
+JEDI_DATA_SETTINGS = {key: JEDI[key] for key in ("teachers", "observation", "trials")}
+"""What the simulated recordings depend on (the teachers' settings, since they are retrained on a change)."""
+JEDI_FIT_SETTINGS = settings_without(
+    JEDI, "enabled", "networks", "teachers", "fits", "classification", "fixed_points"
 )
 # With device: cuda every job that runs networks on the device (training, fixed points) asks its
 # executor for one GPU (slurm: --gpus=1); auto and cpu ask for none (auto still uses a GPU where
@@ -439,6 +448,8 @@ def family_targets(family):
         ]
         if LOWRANK["bridge"]["enabled"]:
             tables.append("results/summary/lowrank_bridge.tsv")
+    elif family == "jedi":
+        tables = ["results/summary/jedi.tsv"]
     else:
         tables = expand("results/microns/{field}/quality.json", field=MICRONS["fields"])
         if not MICRONS_TRAINED:
@@ -489,6 +500,18 @@ def family_inputs(family):
         if LOWRANK["bridge"]["enabled"]:
             tables["bridge"] = rules.lowrank_bridge.output.bridge
         return tables
+    if family == "jedi":
+        return {
+            "summary": rules.summarise_jedi.output.summary,
+            "fit_table": rules.summarise_jedi.output.fits,
+            "classification": rules.summarise_jedi.output.classification,
+            "confusion": rules.summarise_jedi.output.confusion,
+            "few_shot": rules.summarise_jedi.output.few_shot,
+            "frequency": rules.summarise_jedi.output.frequency,
+            "embeddings": "results/jedi/fits/jedi/embeddings.tsv",
+            "contexts": rules.simulate_jedi.output.contexts,
+            "spectra": rules.fixed_points_jedi.output.spectra,
+        }
     return {
         "summary": rules.summarise_microns.output.summary,
         "runs": rules.summarise_microns.output.runs,
@@ -511,4 +534,11 @@ def loader_params(family):
             "tasks": LOWRANK["tasks"],
             "modes": LOWRANK["modes"],
         }
+    if family == "jedi":
+        return {"fits": JEDI["fits"]}
     return {"variants": MICRONS["variants"], "tasks": MICRONS["tasks"]}
+
+
+def jedi_network_models():
+    """The saved networks other families trained that JEDI observes as contexts."""
+    return [f"results/rnn/{network}/model.pt" for network in JEDI["networks"]]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from brainrnn import cbrnn, gradreg, lowrank, microns
+from brainrnn import cbrnn, gradreg, jedi, lowrank, microns
 from brainrnn.analysis.fixed_points import FixedPointOptions
 from brainrnn.cbrnn.model import CBConfig
 from brainrnn.cbrnn.train import CurriculumOptions, FreezeOptions
@@ -24,6 +24,7 @@ from brainrnn.fmri.bids import MOTION_MODELS, MotionOptions
 from brainrnn.fmri.gradients import ORIENTATION_METHODS, GradientOptions, OrientationOptions
 from brainrnn.fmri.timescales import METHODS
 from brainrnn.fmri.timeseries import CleaningOptions
+from brainrnn.jedi.model import StudentOptions
 from brainrnn.lowrank.model import Development, Regularisation
 from brainrnn.lowrank.train import ActOptions, FitOptions
 from brainrnn.tasks import CATALOGUE
@@ -128,6 +129,13 @@ def _schema_enum(*path):
     (("gradreg", "training", "optimiser"), OPTIMISERS),
     (("microns", "training", "optimiser"), OPTIMISERS),
     (("cbrnn", "curriculum", "optimiser"), OPTIMISERS),
+    (("jedi", "fits"), jedi.FITS),
+    (("jedi", "few_shot", "fits"), jedi.EMBEDDED_FITS),
+    (("jedi", "teachers", "memory", "task"), jedi.MEMORY_TASKS),
+    (("jedi", "observation", "model"), jedi.OBSERVATIONS),
+    (("jedi", "model", "embedding"), jedi.EMBEDDINGS),
+    (("jedi", "training", "optimiser"), OPTIMISERS),
+    (("jedi", "teachers", "training", "optimiser"), OPTIMISERS),
     (("device",), DEVICES),
     (("cbrnn", "freeze"), list(cbrnn.FREEZE_MODES)),
     (("cbrnn", "level_one"), list(cbrnn.LEVEL_ONE_MODES)),
@@ -142,7 +150,7 @@ def test_schema_enums_are_the_library_vocabularies(path, vocabulary):
 
 
 def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch():
-    for names in (gradreg.TASKS, cbrnn.TASKS, microns.TASKS, lowrank.TASKS):
+    for names in (gradreg.TASKS, cbrnn.TASKS, microns.TASKS, lowrank.TASKS, jedi.MEMORY_TASKS, ("sine",)):
         for name in names:
             assert CATALOGUE[name].analysis_epoch
 
@@ -155,6 +163,8 @@ def test_every_task_a_family_trains_is_in_the_catalogue_with_an_analysis_epoch()
     (MotionOptions, "fmri.bids"), (group_stats.GroupTestOptions, "group_stats"),
     (Development, "lowrank.developmental.premature"), (Development, "lowrank.developmental.mature"),
     (Regularisation, "lowrank.regularisation"), (FitOptions, "lowrank.fit"), (ActOptions, "lowrank.act"),
+        (StudentOptions, "jedi.model"),
+    (TrainingOptions, "jedi.training"), (TrainingOptions, "jedi.teachers.training"),
 ])
 def test_option_classes_take_every_default_from_the_schema(options, path):
     """No competing defaults: the dataclasses declare none, and every field is a key of their section."""
@@ -234,6 +244,31 @@ def test_tr_from_sheet_overrides_config(tmp_path):
     sheet = load_subjects(_sheet(tmp_path, "subject\tgroup\ttr\n01\ta\t0.8\n02\tb\t\n"))
     assert subject_tr(sheet, "01", 2.0, sheet_path="s") == 0.8
     assert subject_tr(sheet, "02", 2.0, sheet_path="s") == 2.0
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"fits": ["full_rank", "shared"]}, "jedi.fits"),
+    ({"few_shot": {"fits": ["full_rank"]}, "fits": ["jedi", "shared"]}, "jedi.few_shot.fits"),
+    ({"trials": {"few_shot": 5}, "few_shot": {"ks": [1, 10]}}, "jedi.trials.few_shot"),
+    ({"networks": ["gradreg/gradreg/sub-101309/seed-7"]}, "jedi.networks"),
+    ({"networks": ["gradreg/gradreg/sub-999999/seed-0"]}, "jedi.networks"),
+])
+def test_jedi_settings_that_cannot_run_are_refused_before_any_job(default_config, overrides, field):
+    from brainrnn.config import check_jedi
+
+    merge_config(default_config, {"jedi": overrides})
+    config = validate_config(default_config)
+    with pytest.raises(InputError, match=field.replace(".", r"\.")):
+        check_jedi(config, load_subjects(ROOT / "config" / "subjects.tsv"))
+
+
+def test_jedi_networks_of_a_family_that_is_off_are_refused(default_config):
+    from brainrnn.config import check_jedi
+
+    merge_config(default_config, {"gradreg": {"enabled": False}})
+    config = validate_config(default_config)
+    with pytest.raises(InputError, match="gradreg family, which is off"):
+        check_jedi(config, load_subjects(ROOT / "config" / "subjects.tsv"))
 
 
 def test_orientation_is_checked_while_parsing(default_config, tmp_path):

@@ -41,7 +41,7 @@ def rules(tmp_path_factory):
     return found
 
 
-TARGET_RULES = {"all", "fmri", "gradreg", "cbrnn", "microns", "lowrank", "figures"}
+TARGET_RULES = {"all", "fmri", "gradreg", "cbrnn", "microns", "lowrank", "jedi", "figures"}
 
 
 def test_every_rule_has_a_script_env_log_and_resources(rules):
@@ -60,11 +60,12 @@ def test_every_rule_has_a_script_env_log_and_resources(rules):
 def test_light_steps_run_on_the_submitting_node_and_training_does_not(rules):
     local = {rule["name"] for rule in rules if rule["local"]}
     assert {"summarise_gradreg", "summarise_cbrnn", "summarise_microns", "summarise_lowrank", "lowrank_bridge",
-            "report_config", "checksum_manifest", "figure_overview", "figure_family_fmri", "figure_gradreg_learning",
-            "figure_family_lowrank"} <= local
+            "summarise_jedi", "report_config", "checksum_manifest", "figure_overview", "figure_family_fmri",
+            "figure_gradreg_learning", "figure_family_lowrank"} <= local
     assert not local & {"train_gradreg", "train_cbrnn", "freeze_cbrnn", "train_microns", "fixed_points_gradreg",
                         "fixed_points_lowrank", "timeseries", "train_lowrank", "train_lowrank_gru",
-                        "fit_cognitive_lowrank", "simulate_lowrank"}
+                        "fit_cognitive_lowrank", "simulate_lowrank", "train_jedi_teacher", "fit_jedi",
+                        "fixed_points_jedi"}
 
 
 # ----------------------------------------------------------------------------- environments
@@ -194,7 +195,8 @@ sys.meta_path.insert(0, NoTorch())
 """
 
 
-@pytest.mark.parametrize("module", [f"brainrnn.{family}.{part}" for family in ("gradreg", "cbrnn", "microns", "lowrank")
+@pytest.mark.parametrize("module", [f"brainrnn.{family}.{part}"
+                                    for family in ("gradreg", "cbrnn", "microns", "lowrank", "jedi")
                                     for part in ("summary", "figures")]
                          + ["brainrnn.fmri.figures", "brainrnn.overview", "brainrnn.tasks", "brainrnn.config",
                             "brainrnn.lowrank.agents", "brainrnn.lowrank.bridge", "brainrnn.lowrank.choices",
@@ -257,7 +259,7 @@ def test_lock_file_pins_the_direct_dependencies(root):
 
 # ----------------------------------------------------------------------------- layering
 
-FAMILIES = ("gradreg", "cbrnn", "microns", "lowrank")
+FAMILIES = ("gradreg", "cbrnn", "microns", "lowrank", "jedi")
 
 
 def _library_imports(root: Path = SRC) -> dict[str, set[str]]:

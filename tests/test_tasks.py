@@ -102,3 +102,23 @@ def test_accuracy_of_a_perfect_and_a_constant_answer():
     constant[..., 1] = 10.0  # always "match"
     assert abs(float(task.accuracy(constant, batch)[0]) - float((batch.labels == 1).float().mean())) < 1e-6
     assert float(task.loss(perfect, batch)[0]) < 1e-3
+
+
+def test_sine_targets_follow_the_frequency_the_input_holds():
+    task = make_task("sine", dt_ms=10.0, duration_ms=1000.0, frequency_range_hz=(1.0, 10.0), input_noise=0.0)
+    batch = task.sample(64, torch.Generator().manual_seed(0))
+    assert ((batch.labels >= 1.0) & (batch.labels <= 10.0)).all() and batch.labels.std() > 2.0
+    torch.testing.assert_close(batch.inputs[..., 0], (batch.labels / 10.0).expand(100, -1))
+    # the target's zero crossings per second are twice its frequency
+    crossings = ((batch.targets[1:, :, 0] > 0) != (batch.targets[:-1, :, 0] > 0)).sum(dim=0).float()
+    assert ((crossings - 2 * batch.labels).abs() <= 1.5).all()
+    fixed = make_task("sine", frequency_hz=4.0).sample(3, torch.Generator().manual_seed(1))
+    assert (fixed.labels == 4.0).all()
+
+
+def test_sine_accuracy_scores_the_rms_error_of_each_trial():
+    task = make_task("sine", frequency_hz=5.0, tolerance=0.25)
+    batch = stack_batches([task.sample(8, torch.Generator().manual_seed(2))])
+    assert float(task.accuracy(batch.targets, batch)[0]) == 1.0
+    assert float(task.accuracy(torch.zeros_like(batch.targets), batch)[0]) == 0.0  # RMS of a sine is 0.71
+    assert float(task.accuracy(batch.targets + 0.2, batch)[0]) == 1.0

@@ -39,6 +39,10 @@ SMALL_MODELS = {
                 "fit": {"max_epochs": 6, "patience": 3},
                 "act": {"epochs": 2, "steps_per_epoch": 3, "sessions": 4, "eval_sessions": 4},
                 "analysis": {"test_sessions": 8}},
+    "jedi": {"teachers": {"training": {"steps": 20, "eval_every": 10, "eval_trials": 32}},
+             "trials": {"train": 8, "test": 4}, "training": {"steps": 20, "eval_every": 10},
+             "few_shot": {"ks": [1, 5], "steps": 10}, "classification": {"n_shuffles": 20},
+             "fixed_points": {"trials": 8}},
 }
 
 
@@ -427,9 +431,10 @@ def test_the_report_holds_every_figure_and_renders_its_captions(demo_run):
         assert f"{name}.png" in html
 
 
-FAMILY_FIGURES = ["family_fmri", "family_gradreg", "family_cbrnn", "family_microns", "family_lowrank", "overview"]
+FAMILY_FIGURES = ["family_fmri", "family_gradreg", "family_cbrnn", "family_microns", "family_lowrank", "family_jedi",
+                  "overview"]
 FAMILY_RULES = ["figure_family_fmri", "figure_family_gradreg", "figure_family_cbrnn", "figure_family_microns",
-                "figure_family_lowrank", "figure_overview", "report_config"]
+                "figure_family_lowrank", "figure_family_jedi", "figure_overview", "report_config"]
 
 
 def test_family_figures_are_vector_with_embedded_fonts_and_byte_identical_on_rerun(demo_run):
@@ -572,3 +577,24 @@ def test_the_compression_experiment_plans_its_runs(tmp_path):
     analysed = [wildcards["run"] for rule, wildcards in jobs if rule == "fixed_points_gradreg"]
     assert sorted(analysed) == sorted(f"{variant}/sub-{subject}" for variant, subject in expected)
     assert "results/summary/gradreg_compression.tsv" in result.stdout
+
+
+def test_jedi_stage_outputs(demo_run):
+    """Every context (teachers at each frequency, the memory teacher, the gradient-regularised network) is
+    scored by every fit; the summary's columns name what they hold."""
+    from brainrnn.jedi import SUMMARY_COLUMNS, baseline_column, few_shot_column
+
+    summary = pd.read_csv(demo_run / "results/summary/jedi.tsv", sep="\t")
+    assert list(summary.columns[:len(SUMMARY_COLUMNS)]) == list(SUMMARY_COLUMNS)
+    assert set(summary["context"]) == {"sine-2Hz", "sine-4Hz", "sine-6Hz", "sine-8Hz", "sine-5Hz", "memory-dms",
+                                       "gradreg/gradreg/sub-101309/seed-0"}
+    trained = summary[summary["role"] == "train"]
+    assert trained["r2_heldout"].notna().all() and trained[baseline_column("per_context")].notna().all()
+    heldout = summary[summary["role"] == "heldout"]
+    assert heldout[[few_shot_column(1), few_shot_column(5)]].notna().all().all()
+    teachers = summary[summary["network"].isin(["sine", "memory"])]
+    assert (teachers["n_fixed_teacher"] >= 0).all() and teachers["eigenvalue_distance"].notna().any()
+    classification = pd.read_csv(demo_run / "results/summary/jedi_classification.tsv", sep="\t")
+    assert set(classification["labels"]) == {"context", "task"}
+    for name in ["jedi_embedding", "jedi_reconstruction", "jedi_few_shot", "jedi_spectra", "jedi_frequency"]:
+        assert (demo_run / f"results/figures/{name}.pdf").stat().st_size > 5000

@@ -183,6 +183,7 @@ def load_study(config: dict[str, Any], schema_dir: str | Path, configfiles: Sequ
     check_orientation(config, subjects, manifest)
     check_cbrnn_levels(config, source)
     check_compression(config)
+    check_jedi(config, subjects)
     return Study(config, subjects, reference_subjects(config, subjects, source), manifest, microns_manifest)
 
 
@@ -346,6 +347,40 @@ def check_compression(config: dict[str, Any]) -> None:
         raise InputError(f"the compression experiment needs {', '.join(missing)} at scale 1, which is not trained.",
                          field="gradreg.compression.variants",
                          fix=f"add {', '.join(missing)} to gradreg.variants, or remove it from the experiment.")
+
+
+def check_jedi(config: dict[str, Any], subjects: pd.DataFrame) -> None:
+    """JEDI needs its own fit among its fits, a few-shot pool as large as the largest k, and pipeline networks
+    that their (enabled) family trains."""
+    jedi = config["jedi"]
+    if not jedi["enabled"]:
+        return
+    if "jedi" not in jedi["fits"]:
+        raise InputError("jedi.fits must include jedi (the fixed-point stage and the summary read it).",
+                         field="jedi.fits", fix="add jedi to jedi.fits.")
+    extra = sorted(set(jedi["few_shot"]["fits"]) - set(jedi["fits"]))
+    if extra:
+        raise InputError(f"few-shot inference asked of fits that are not run: {', '.join(extra)}.",
+                         field="jedi.few_shot.fits", fix="list only fits of jedi.fits.")
+    if jedi["trials"]["few_shot"] < max(jedi["few_shot"]["ks"]):
+        raise InputError(f"a few-shot pool of {jedi['trials']['few_shot']} trials cannot give k = "
+                         f"{max(jedi['few_shot']['ks'])}.", field="jedi.trials.few_shot",
+                         fix="raise jedi.trials.few_shot to the largest of jedi.few_shot.ks.")
+    for network in jedi["networks"]:
+        family, _, rest = network.partition("/")
+        trained = config[family]["enabled"] and (family != "microns" or config["microns"]["train"])
+        if not trained:
+            raise InputError(f"JEDI network '{network}' comes from the {family} family, which is off.",
+                             field="jedi.networks", fix=f"set {family}.enabled: true, or remove the network.")
+        if family == "gradreg":
+            variant, subject, seed = rest.split("/", 2)
+            known = (variant in config["gradreg"]["variants"] and subject.removeprefix("sub-") in subjects.index
+                     and int(seed.removeprefix("seed-")) in config["gradreg"]["seeds"])
+            if not known:
+                raise InputError(f"JEDI network '{network}' is not among the trained gradient-regularised networks.",
+                                 field="jedi.networks",
+                                 fix="name a variant of gradreg.variants, a subject of the sheet and a seed of "
+                                     "gradreg.seeds (gradreg/<variant>/sub-<subject>/seed-<seed>).")
 
 
 def settings_without(section: Mapping[str, Any], *selectors: str) -> dict[str, Any]:

@@ -17,19 +17,21 @@ from matplotlib.figure import Figure
 from brainrnn.cbrnn import figures as cbrnn_figures
 from brainrnn.fmri import figures as fmri_figures
 from brainrnn.gradreg import figures as gradreg_figures
+from brainrnn.jedi import figures as jedi_figures
 from brainrnn.lowrank import figures as lowrank_figures
 from brainrnn.microns import figures as microns_figures
 from brainrnn.plotting import DOUBLE_COLUMN_IN, SINGLE_COLUMN_IN, label_panels
 
 FIGURE_MODULES = {"fmri": fmri_figures, "gradreg": gradreg_figures, "cbrnn": cbrnn_figures,
-                  "microns": microns_figures, "lowrank": lowrank_figures}
+                  "microns": microns_figures, "lowrank": lowrank_figures, "jedi": jedi_figures}
 """Every family with figures, in the overview's order."""
 FAMILIES = tuple(FIGURE_MODULES)
 OVERVIEW_TITLES = {"fmri": "fMRI: timescale against gradient extremity",
                    "gradreg": "Gradient-regularised RNNs: wiring against geometry",
                    "cbrnn": "Cortico-cerebellar RNNs: curriculum progress",
                    "microns": "MICrONS-constrained RNNs: ours vs the paper",
-                   "lowrank": "Low-rank RNNs: adaptation after a reversal"}
+                   "lowrank": "Low-rank RNNs: adaptation after a reversal",
+                   "jedi": "JEDI: held-out R² per context against baselines"}
 
 
 def figures_module(family: str) -> ModuleType:

@@ -23,23 +23,54 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import torch
 
 from brainrnn.errors import InputError
-from brainrnn.models.rnn import LeakyRNN
+from brainrnn.models.rnn import LeakyRNN, RNNShape
 from brainrnn.persistence import load_checked, save_state
 from brainrnn.seeding import derive_seed
 from brainrnn.tasks.base import Task, TaskBatch, stack_batches
 
 LOG = logging.getLogger(__name__)
-Penalty = Callable[[LeakyRNN], torch.Tensor]
+
+
+class Ensemble(Protocol):
+    """What the trainer trains: a module whose ``members`` are optimised side by side (a :class:`LeakyRNN`,
+    or a model built on it, such as one whose weights a hypernetwork generates); ``shape`` sizes the
+    recurrent noise; the device of its parameters is where it trains."""
+
+    shape: RNNShape
+
+    @property
+    def members(self) -> int: ...
+
+    def parameters(self, recurse: bool = True) -> Iterator[torch.nn.Parameter]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any: ...
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class Scorer(Protocol):
+    """What scores a batch: a :class:`Task`, or any loss over the batch's targets (e.g. observed activity)."""
+
+    def loss(self, outputs: torch.Tensor, batch: TaskBatch) -> torch.Tensor: ...
+
+    def accuracy(self, outputs: torch.Tensor, batch: TaskBatch) -> torch.Tensor: ...
+
+
+Penalty = Callable[[Any], torch.Tensor]
 """Maps the model to one regularisation value per member, shape (members,)."""
+Forward = Callable[[Any, TaskBatch, "torch.Tensor | None"], tuple[torch.Tensor, torch.Tensor]]
+"""Runs the model on a batch (with recurrent noise): (outputs, states)."""
 ClosedGroup = tuple[list[torch.nn.Parameter], torch.Tensor]
 """Parameters and a per-member mask: members where the mask is False keep their values this step."""
 CHECKPOINT_FORMAT = 2
@@ -82,15 +113,19 @@ class Schedule(ABC):
     rows: list[dict[str, Any]]
 
     @abstractmethod
-    def sample(self) -> tuple[TaskBatch, Task]:
+    def sample(self) -> tuple[TaskBatch, Scorer]:
         """The next training batch, one block per member stacked on axis 1, and the task that scores it."""
 
-    def closed(self, model: LeakyRNN, trainable: list[torch.nn.Parameter]) -> list[ClosedGroup]:
+    def forward(self, model: Any, batch: TaskBatch, noise: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the model on the batch just sampled (default: the batch's inputs, noise and running mask)."""
+        return model(batch.inputs, noise=noise, running=batch.running)
+
+    def closed(self, model: Any, trainable: list[torch.nn.Parameter]) -> list[ClosedGroup]:
         """Parameter groups some members must not change this step (default: none)."""
         return []
 
     @abstractmethod
-    def evaluate(self, model: LeakyRNN, step: int, train_sums: torch.Tensor, count: int,
+    def evaluate(self, model: Any, step: int, train_sums: torch.Tensor, count: int,
                  penalty: torch.Tensor) -> str:
         """Evaluate after ``step``, append history rows, update per-member state; return a log line.
 
@@ -102,7 +137,7 @@ class Schedule(ABC):
         """True once no member needs more training (checked before every step)."""
         return False
 
-    def step_loss(self, model: LeakyRNN) -> tuple[torch.Tensor, torch.Tensor] | None:
+    def step_loss(self, model: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
         """This step's loss per member (with its graph) and a score per member, for schedules whose data
         depend on the model (closed loop: the network's own choices make its next inputs). None, the
         default: the trainer runs the model over :meth:`sample` and scores it with the task."""
@@ -211,22 +246,27 @@ def make_optimiser(parameters: list[torch.nn.Parameter], options: TrainingOption
     raise ValueError(f"unknown optimiser '{options.optimiser}' (use one of {', '.join(OPTIMISERS)})")
 
 
-def train_step(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: list[torch.nn.Parameter],
-               batch: TaskBatch, task: Task, *, noise: torch.Tensor | None = None, penalty: Penalty | None = None,
-               clip_grad_norm: float | None = None, closed: Sequence[ClosedGroup] = ()) -> tuple[torch.Tensor, ...]:
+def train_step(model: Ensemble, optimiser: torch.optim.Optimizer, trainable: list[torch.nn.Parameter],
+               batch: TaskBatch, task: Scorer, *, noise: torch.Tensor | None = None, penalty: Penalty | None = None,
+               clip_grad_norm: float | None = None, closed: Sequence[ClosedGroup] = (),
+               forward: Forward | None = None) -> tuple[torch.Tensor, ...]:
     """One update of every member: forward, loss (+ penalty), backward, per-member clipping, step.
 
     Members masked out in ``closed`` keep those parameters, and their gradients are zeroed first, so a
     closed group neither counts towards its member's clipping norm (as if it were frozen) nor enters
-    the optimiser's state. Returns the per-member total loss, training accuracy and penalty of this step.
+    the optimiser's state; ``forward`` runs the model on the batch (default: on its inputs). Returns the
+    per-member total loss, training accuracy and penalty of this step.
     """
-    outputs, _ = model(batch.inputs, noise=noise, running=batch.running)
+    if forward is None:
+        outputs, _ = model(batch.inputs, noise=noise, running=batch.running)
+    else:
+        outputs, _ = forward(model, batch, noise)
     loss, regulariser = apply_loss(model, optimiser, trainable, task.loss(outputs, batch), penalty=penalty,
                                    clip_grad_norm=clip_grad_norm, closed=closed)
     return loss, task.accuracy(outputs.detach(), batch), regulariser
 
 
-def apply_loss(model: LeakyRNN, optimiser: torch.optim.Optimizer, trainable: list[torch.nn.Parameter],
+def apply_loss(model: Ensemble, optimiser: torch.optim.Optimizer, trainable: list[torch.nn.Parameter],
                task_loss: torch.Tensor, *, penalty: Penalty | None = None, clip_grad_norm: float | None = None,
                closed: Sequence[ClosedGroup] = ()) -> tuple[torch.Tensor, torch.Tensor]:
     """Update every member from its loss (+ penalty): backward, per-member clipping, step; members masked
@@ -257,7 +297,7 @@ class TrainingRun:
     steps_run: int
 
 
-def train_ensemble(model: LeakyRNN, schedule: Schedule, options: TrainingOptions, *, penalty: Penalty | None = None,
+def train_ensemble(model: Ensemble, schedule: Schedule, options: TrainingOptions, *, penalty: Penalty | None = None,
                    checkpoint: Path | None = None, config_hash: str = "") -> TrainingRun:
     """Train every member of ``model`` as ``schedule`` says; resume from ``checkpoint`` when it exists."""
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
@@ -279,7 +319,8 @@ def train_ensemble(model: LeakyRNN, schedule: Schedule, options: TrainingOptions
                                      model.shape.n_hidden, options.recurrent_noise).to(device)
             loss, accuracy, regulariser = train_step(model, optimiser, trainable, batch, task, noise=noise,
                                                      penalty=penalty, clip_grad_norm=options.clip_grad_norm,
-                                                     closed=schedule.closed(model, trainable))
+                                                     closed=schedule.closed(model, trainable),
+                                                     forward=schedule.forward)
         else:
             task_loss, accuracy = supplied
             loss, regulariser = apply_loss(model, optimiser, trainable, task_loss, penalty=penalty,
@@ -357,7 +398,7 @@ def _fmt(values: torch.Tensor) -> str:
     return "[" + " ".join(f"{float(value):.3f}" for value in values) + "]"
 
 
-def _load_checkpoint(path: Path, model: LeakyRNN, optimiser: torch.optim.Optimizer, schedule: Schedule,
+def _load_checkpoint(path: Path, model: Ensemble, optimiser: torch.optim.Optimizer, schedule: Schedule,
                      config_hash: str) -> tuple[int, torch.Tensor]:
     state = load_checked(path, config_hash)
     if state.get("format") != CHECKPOINT_FORMAT:

@@ -50,6 +50,10 @@ CATALOGUE: dict[str, TaskInfo] = {info.name: info for info in (
     TaskInfo("bandit", "reward", "trials", ("action {k}", "reward"),
              "drifting four-armed bandit (Ji-An et al. 2025): reward probabilities as reflected Gaussian walks, "
              "sudden jumps in the volatile variant; step size and jump rate ours"),
+    TaskInfo("sine", "generation", "generation", ("frequency",),
+             "sine-wave generation at 1-10 Hz with the frequency as a static input, the teacher task of JEDI's "
+             "simulated benchmark (Jamkhandi et al., arXiv:2603.10489, as public reviews describe it); input "
+             "coding, timing and scoring ours"),
 )}
 
 
