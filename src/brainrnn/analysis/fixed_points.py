@@ -23,7 +23,6 @@ The method of FixedPointFinder (Golub & Sussillo 2018), organised for speed:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ import torch
 
 from brainrnn.devices import CPU
 from brainrnn.io import atomic_path
+from brainrnn.options import from_section
 
 StateMap = Callable[[torch.Tensor], torch.Tensor]
 """F: a batch of states (K, N) → next states (K, N), differentiable, with the input held fixed."""
@@ -108,8 +108,7 @@ class FixedPointOptions:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], *, seed: int) -> FixedPointOptions:
-        return cls(seed=seed, **{field.name: section[field.name] for field in dataclasses.fields(cls)
-                                 if field.name != "seed"})
+        return from_section(cls, section, seed=seed)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

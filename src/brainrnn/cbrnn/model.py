@@ -16,6 +16,7 @@ import torch
 
 from brainrnn.models.cerebellum import Cerebellum, CerebellumShape
 from brainrnn.models.rnn import LeakyRNN, RNNShape
+from brainrnn.options import from_section
 from brainrnn.seeding import derive_seed
 from brainrnn.tasks.base import Task
 from brainrnn.tasks.registry import make_task
@@ -35,7 +36,7 @@ class CBConfig:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> CBConfig:
-        return cls(**{field.name: section[field.name] for field in dataclasses.fields(cls)})
+        return from_section(cls, section)
 
     def core_shape(self, task: Task, hidden: int) -> RNNShape:
         return RNNShape(n_inputs=task.n_inputs, n_hidden=hidden, n_outputs=task.n_outputs,

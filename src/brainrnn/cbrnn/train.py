@@ -19,7 +19,6 @@ level (``cbrnn.analysis_levels``): the analyses compare every network as it was 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import functools
 import hashlib
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,7 @@ from brainrnn.cbrnn.model import CBConfig, build_model, count_parameters
 from brainrnn.cbrnn.summary import curriculum_metrics
 from brainrnn.devices import CPU
 from brainrnn.models.rnn import LeakyRNN
+from brainrnn.options import from_section
 from brainrnn.persistence import load_member, write_members
 from brainrnn.provenance import config_hash
 from brainrnn.seeding import derive_seed
@@ -63,7 +63,7 @@ class CurriculumOptions:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> CurriculumOptions:
-        return cls(**{field.name: section[field.name] for field in dataclasses.fields(cls)})
+        return from_section(cls, section)
 
     def trainer(self) -> TrainingOptions:
         """The trainer's settings: no recurrent noise, evaluation and a checkpoint every epoch."""

@@ -26,7 +26,6 @@ decoupled weight decay (applied by the schedule before each update, see :mod:`br
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +35,7 @@ import torch
 from brainrnn.models.gru import GRUShape, TinyGRU
 from brainrnn.models.rnn import LeakyRNN, RNNShape
 from brainrnn.models.spectral import effective_rank, nuclear_norm, singular_values, spectral_target
+from brainrnn.options import from_section
 from brainrnn.tasks.reward import RewardTask
 
 Network = LeakyRNN | TinyGRU
@@ -55,7 +55,7 @@ class Development:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Development:
-        return cls(**{field.name: section[field.name] for field in dataclasses.fields(cls)})
+        return from_section(cls, section)
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Regularisation:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> Regularisation:
-        return cls(**{field.name: section[field.name] for field in dataclasses.fields(cls)})
+        return from_section(cls, section)
 
     def warmup(self, epoch: float) -> float:
         """The regularisers' weight factor after ``epoch`` epochs (linear ramp to 1)."""

@@ -54,6 +54,7 @@ from brainrnn.lowrank.model import (
     low_rank_network,
     tiny_gru,
 )
+from brainrnn.options import from_section
 from brainrnn.seeding import derive_seed
 from brainrnn.tasks.base import Task, TaskBatch
 from brainrnn.tasks.registry import make_task
@@ -71,7 +72,7 @@ class FitOptions:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> FitOptions:
-        return cls(**{field.name: section[field.name] for field in dataclasses.fields(cls)})
+        return from_section(cls, section)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class ActOptions:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> ActOptions:
-        return cls(**{field.name: section[field.name] for field in dataclasses.fields(cls)})
+        return from_section(cls, section)
 
 
 @dataclass(frozen=True)
