@@ -18,7 +18,7 @@ from brainrnn.tasks.registry import make_task
 from conftest import ROOT, make_workdir, train_fixed
 
 TRAINING_RULES = {"train_gradreg", "train_microns", "train_cbrnn", "freeze_cbrnn"}
-FIXED_POINT_RULES = {"fixed_points_gradreg", "fixed_points_cbrnn", "fixed_points_microns"}
+FIXED_POINT_RULES = {"fixed_points_gradreg", "fixed_points_cbrnn", "fixed_points_microns", "fixed_points_lowrank"}
 DEVICE_RULES = TRAINING_RULES | FIXED_POINT_RULES
 NO_GPU = "no CUDA device here (torch.cuda.is_available() is False); the CUDA comparison needs a GPU"
 

@@ -59,7 +59,7 @@ def test_unknown_variant_is_a_clear_error():
 def test_communicability_is_symmetric_for_a_symmetric_matrix_with_zero_diagonal():
     weight = torch.rand(1, 6, 6)
     weight = weight + weight.transpose(1, 2)
-    value = communicability(weight)
+    value = communicability(weight, orientation="post_pre", strength="in")
     assert torch.allclose(value, value.transpose(1, 2), atol=1e-6) and torch.all(torch.diagonal(value[0]) == 0)
     assert torch.all(value[0][~torch.eye(6, dtype=torch.bool)] > 0)
 

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.workflow
 FMRI_AND_GRADREG = {**SMALL_MODELS, "cbrnn": {"enabled": False}, "microns": {"enabled": False},
                     "lowrank": {"enabled": False}}
 # Stages that pool subjects: they must rerun when the study grows.
-GROUP_RULES = {"gradient_spread", "timescale_gradient", "summarise_gradreg", "report_config", "checksum_manifest",
-               "all"}
+GROUP_RULES = {"gradient_spread", "timescale_gradient", "group_statistics", "summarise_gradreg", "report_config",
+               "checksum_manifest", "all"}
 
 
 def _sheet(subjects: list[str]) -> str:

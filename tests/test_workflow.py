@@ -86,7 +86,7 @@ def test_the_fmri_target_with_one_core_runs_only_fmri_stages_one_job_at_a_time(t
     assert {"timeseries", "gradients", "timescales", "figure_family_fmri", "figure_fmri_gradient_space"} <= ran
     assert not {rule for rule in ran if "gradreg" in rule or "cbrnn" in rule or "microns" in rule}
     intervals = _job_intervals(workdir)
-    assert len(intervals) >= 20
+    assert len(intervals) >= 19
     overlapping = [(a, b) for a in intervals for b in intervals if a < b and a[0] < b[1] and b[0] < a[1]]
     assert not overlapping, overlapping[:3]
 
@@ -97,7 +97,8 @@ def test_family_targets_and_switches_plan_only_what_is_asked(tmp_path):
     rules = {rule for rule, _ in only_gradreg}
     assert {"train_gradreg", "summarise_gradreg", "figure_family_gradreg", "timeseries"} <= rules
     assert not {rule for rule in rules if "cbrnn" in rule or "microns" in rule}
-    (workdir / "config" / "off.yaml").write_text("gradreg:\n  enabled: false\ncbrnn:\n  enabled: false\n")
+    (workdir / "config" / "off.yaml").write_text("gradreg:\n  enabled: false\ncbrnn:\n  enabled: false\n"
+                                                 "jedi:\n  networks: []\n")
     result = run_snakemake(workdir, "--dry-run", "--configfiles", "config/config.yaml", "config/off.yaml")
     assert result.returncode == 0, result.stdout[-3000:]
     rules = {rule for rule, _ in planned_jobs(result.stdout)}
@@ -176,7 +177,8 @@ def _timeseries_workdir(tmp_path, subjects_rows, tables):
         frame.to_csv(data / name, sep="\t", index=False)
     sheet = "subject\tgroup\ttimeseries\n" + "".join(f"{s}\t{g}\t{data / t}\n" for s, g, t in subjects_rows)
     return make_workdir(tmp_path / "work", {"fmri": {"source": "timeseries", "tr": 2.0},
-                                            "gradients": {"orientation": {"method": "order", "anchor_region": "r0"}}},
+                                            "gradients": {"orientation": {"method": "order", "anchor_region": "r0"}},
+                                            "jedi": {"networks": []}},
                         subjects=sheet)
 
 

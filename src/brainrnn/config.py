@@ -380,7 +380,9 @@ def check_jedi(config: dict[str, Any], subjects: pd.DataFrame) -> None:
                 raise InputError(f"JEDI network '{network}' is not among the trained gradient-regularised networks.",
                                  field="jedi.networks",
                                  fix="name a variant of gradreg.variants, a subject of the sheet and a seed of "
-                                     "gradreg.seeds (gradreg/<variant>/sub-<subject>/seed-<seed>).")
+                                     "gradreg.seeds (gradreg/<variant>/sub-<subject>/seed-<seed>), or set "
+                                     "jedi.networks: [] to fit the teacher family alone (the demo config names a "
+                                     "demo subject's network).")
 
 
 def settings_without(section: Mapping[str, Any], *selectors: str) -> dict[str, Any]:
