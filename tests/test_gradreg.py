@@ -200,3 +200,14 @@ def test_declared_contrasts_hold_their_error_rate_on_null_data():
         row = tests[(tests["analysis"] == "contrast_vs_spread") & (tests["measure"] == "alignment")].iloc[0]
         false_positives += int(row["p"] < 0.05)
     assert false_positives <= 6  # nominal 2 of 40; a binomial 95% bound is 6
+
+
+def test_a_difference_that_never_varies_is_no_evidence_of_a_dependence_on_spread():
+    """Both variants reach the criterion at the same step in every run: the difference is constant, and a slope
+    fitted to its rounding error must not come out significant (it gave p = 0 on the demo)."""
+    summary = _simulated_summary(effect=0.0, slope=0.0)
+    summary.loc[summary["variant"] == "gradreg", "steps_to_criterion"] = 125.0
+    summary.loc[summary["variant"] == "l1", "steps_to_criterion"] = 125.0 - 1e-14
+    tests = contrast_tests(summary, n_permutations=500, seed=0)
+    row = tests[(tests["analysis"] == "contrast_vs_spread") & (tests["measure"] == "steps_to_criterion")].iloc[0]
+    assert row["p"] == 1.0 and row["p_corrected"] == 1.0 and row["method"] == "no variation in the response"

@@ -113,6 +113,10 @@ def _mixed_slope(data: pd.DataFrame, response: str, predictor: str) -> tuple[flo
     data = data[[response, predictor, "subject"]].dropna()
     if data["subject"].nunique() < 3 or data[predictor].std() == 0:
         return float("nan"), float("nan"), float("nan"), float("nan"), "too few subjects"
+    if np.ptp(data[response].to_numpy()) <= 1e-9 * max(1.0, float(data[response].abs().max())):
+        # a constant response (e.g. every pair reached the criterion at the same step): the least-squares
+        # p of a slope fitted to rounding error would be 0; there is no association to test
+        return 0.0, 0.0, 0.0, 1.0, "no variation in the response"
     formula = f"{response} ~ {predictor}"
     try:
         with warnings.catch_warnings():
