@@ -288,7 +288,11 @@ def test_every_variant_and_control_trains_on_every_task_of_field_5_3_4(mode):
                 moved = np.abs(weights[member] - mv.initial_weights(vocab.Variant.parse(name), field, rng))
                 assert 0 < moved.max() < 3e-3, (name, task, moved.max())
                 assert metrics["variant"] == name and metrics["mode"] == mode and metrics["task"] == task
-                assert 0 <= metrics["final_accuracy"] <= 1 and 0 <= metrics["train_accuracy_last"] <= 1
+                # scored on exactly the eval_trials held-out trials; the last training accuracy is the history's
+                assert metrics["final_accuracy"] * TINY["training"]["eval_trials"] == pytest.approx(
+                    round(metrics["final_accuracy"] * TINY["training"]["eval_trials"]), abs=1e-6)
+                last = run.history.loc[run.history["member"] == member, "train_accuracy"].iloc[-1]
+                assert metrics["train_accuracy_last"] == pytest.approx(last)
                 assert metrics["lambda"] > 0 and np.isfinite(metrics["lambda_emd"])
                 for key in ("modularity", "clustering", "global_efficiency", "weight_entropy_bits",
                             "small_worldness_degree", "init_spectral_radius"):
@@ -302,7 +306,8 @@ def test_every_variant_trains_on_the_synthetic_field():
     tasks = ("one_choice", "go_nogo", "perceptual_dm")
     for index, name in enumerate(vocab.VARIANTS + vocab.CONTROLS):
         run = train_variant(field, name, tasks[index % 3], vocab.MODES[index % 3], [0], 1, TINY, nulls)
-        assert 0 <= run.metrics[0]["final_accuracy"] <= 1 and np.isfinite(run.metrics[0]["modularity"]), name
+        held_out = run.metrics[0]["final_accuracy"] * TINY["training"]["eval_trials"]
+        assert held_out == pytest.approx(round(held_out), abs=1e-6) and np.isfinite(run.metrics[0]["modularity"]), name
 
 
 # ----------------------------------------------------------------------------- matched mode

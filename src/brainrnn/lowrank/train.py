@@ -142,7 +142,7 @@ class _NoSample:
     """Schedules that supply their loss never ask the trainer to run a batch."""
 
     def sample(self) -> tuple[TaskBatch, Task]:
-        raise NotImplementedError("this schedule supplies each step's loss (step_loss)")
+        raise TypeError("this schedule supplies each step's loss (step_loss); the trainer never samples it")
 
 
 class ChoiceFit(_NoSample, Schedule):
