@@ -33,6 +33,7 @@ import torch
 
 from brainrnn.errors import InputError
 from brainrnn.models.rnn import LeakyRNN, RNNShape
+from brainrnn.options import from_section
 from brainrnn.persistence import load_checked, save_state
 from brainrnn.seeding import derive_seed
 from brainrnn.tasks.base import Task, TaskBatch, stack_batches
@@ -96,10 +97,7 @@ class TrainingOptions:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> TrainingOptions:
-        return cls(steps=section["steps"], learning_rate=section["learning_rate"], optimiser=section["optimiser"],
-                   momentum=section["momentum"], clip_grad_norm=section["clip_grad_norm"],
-                   recurrent_noise=section["recurrent_noise"], eval_every=section["eval_every"],
-                   checkpoint_every=section["checkpoint_every"])
+        return from_section(cls, section)
 
 
 class Schedule(ABC):
