@@ -59,6 +59,9 @@ def make_study(folder: Path, n_subjects: int) -> None:
     (folder / "config" / "subjects.tsv").write_text("\n".join(rows) + "\n")
     config = yaml.safe_load((folder / "config" / "config.yaml").read_text())
     config["fmri"] = {**config["fmri"], "source": "timeseries", "tr": 0.72}
+    # generic headers: G1 signed by the first region; JEDI's demo network names a demo subject, not one of these
+    config["gradients"] = {**config.get("gradients", {}), "orientation": {"method": "order", "anchor_region": "a"}}
+    config["jedi"] = {**config["jedi"], "networks": []}
     (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config))
 
 
