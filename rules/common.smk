@@ -184,6 +184,15 @@ wildcard_constraints:
     run="(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+",
 
 
+def plain_paths(files):
+    """Paths without the producing rule attached: for a job that also takes one file per run, Snakemake
+    (9.27) matches every input file against every rule-referenced input by hashing whole input lists, which
+    made planning quadratic in the cohort (measured: 2.2 s per gradreg summary or figure job at 300
+    subjects); plain paths are matched to their rules through the output index instead.
+    """
+    return str(files) if isinstance(files, str) else [str(path) for path in files]
+
+
 def per_subject(pattern):
     return expand(pattern, subject=SUBJECTS.index)
 

@@ -17,7 +17,7 @@ for figure_name, figure_families in FIGURE_TABLE:
             f"figure_{figure_name}"
         input:
             **{
-                f"{family}__{table}": files
+                f"{family}__{table}": plain_paths(files)
                 for family in figure_families
                 for table, files in family_inputs(family).items()
             },

@@ -47,7 +47,7 @@ rule summarise_gradreg:
     input:
         metrics=gradreg_outputs("metrics.json"),
         fixed_points=gradreg_outputs("fixed_points.tsv"),
-        spread=rules.gradient_spread.output.spread,
+        spread=plain_paths(rules.gradient_spread.output.spread),
     output:
         **(
             {"compression": "results/summary/gradreg_compression.tsv"}
