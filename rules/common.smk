@@ -185,7 +185,7 @@ wildcard_constraints:
 
 
 def plain_paths(files):
-    """Paths without the producing rule attached: for a job that also takes one file per run, Snakemake
+    """Paths with no producer attached. For a job that also takes one file per run, Snakemake
     (9.27) matches every input file against every rule-referenced input by hashing whole input lists, which
     made planning quadratic in the cohort (measured: 2.2 s per gradreg summary or figure job at 300
     subjects); plain paths are matched to their rules through the output index instead.
