@@ -7,7 +7,7 @@ keep one colour each in every panel; the tiny GRUs share one colour with a marke
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -273,28 +273,27 @@ def spectra_figure(lowrank: LowrankResults) -> Figure:
     return figure
 
 
+def _per_mode(lowrank: LowrankResults, draw: Callable[[Axes, LowrankResults, str], None], width: float) -> Figure:
+    """One panel per mode, each drawn by ``draw``."""
+    figure, axes = panel_grid(len(lowrank.modes), len(lowrank.modes), panel_size=(width, 2.4))
+    for axis, mode in zip(axes, lowrank.modes, strict=True):
+        draw(axis, lowrank, mode)
+    return figure
+
+
 def rank_figure(lowrank: LowrankResults) -> Figure:
     """Effective rank under both definitions per task, one panel per mode."""
-    figure, axes = panel_grid(len(lowrank.modes), len(lowrank.modes), panel_size=(3.0, 2.4))
-    for axis, mode in zip(axes, lowrank.modes, strict=True):
-        draw_effective_rank(axis, lowrank, mode)
-    return figure
+    return _per_mode(lowrank, draw_effective_rank, 3.0)
 
 
 def adaptation_figure(lowrank: LowrankResults) -> Figure:
     """P(new best arm) around reversals, one panel per mode."""
-    figure, axes = panel_grid(len(lowrank.modes), len(lowrank.modes), panel_size=(3.0, 2.4))
-    for axis, mode in zip(axes, lowrank.modes, strict=True):
-        draw_adaptation(axis, lowrank, mode)
-    return figure
+    return _per_mode(lowrank, draw_adaptation, 3.0)
 
 
 def two_stage_figure(lowrank: LowrankResults) -> Figure:
     """Two-stage stay probabilities, one panel per mode."""
-    figure, axes = panel_grid(len(lowrank.modes), len(lowrank.modes), panel_size=(3.4, 2.4))
-    for axis, mode in zip(axes, lowrank.modes, strict=True):
-        draw_stay(axis, lowrank, mode)
-    return figure
+    return _per_mode(lowrank, draw_stay, 3.4)
 
 
 def nll_figure(lowrank: LowrankResults) -> Figure:
